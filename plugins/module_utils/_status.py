@@ -1,0 +1,303 @@
+# Copyright: failover.cluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Parsers that turn the cluster's own status output into a cmviewcl -v style view.
+
+Pure functions, no I/O: the callers hand in the text that ``crm_mon --output-as=xml``
+and ``corosync-quorumtool -s`` printed. Everything here is private to the collection.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+# Location constraints whose id starts with this prefix are how the collection pins a
+# package to its node when an operator disables switching (cmmodpkg -d).
+SWITCHING_BAN_PREFIX = "fc-noswitch-"
+
+
+class StatusParseError(ValueError):
+    """Raised when status output is not what the cluster tools print."""
+
+
+def _bool(value):
+    return str(value).lower() == "true"
+
+
+def _node_state(attrs):
+    """Serviceguard-like state of one node from crm_mon's node attributes."""
+    if _bool(attrs.get("unclean")):
+        return "unclean"
+    if not _bool(attrs.get("online")):
+        return "pending" if _bool(attrs.get("pending")) else "down"
+    if _bool(attrs.get("maintenance")):
+        return "maintenance"
+    if _bool(attrs.get("standby")) or _bool(attrs.get("standby_onfail")):
+        return "standby"
+    return "up"
+
+
+def _parse_resource(elem):
+    nodes = [n.get("name") for n in elem.findall("node")]
+    return {
+        "id": elem.get("id"),
+        "agent": elem.get("resource_agent"),
+        "role": elem.get("role"),
+        "target_role": elem.get("target_role"),
+        "active": _bool(elem.get("active")),
+        "failed": _bool(elem.get("failed")),
+        "managed": _bool(elem.get("managed", "true")),
+        "blocked": _bool(elem.get("blocked")),
+        "nodes": nodes,
+    }
+
+
+def _package_state(resources):
+    """Summarise member resources the way cmviewcl reports a package."""
+    if not resources:
+        return "halted"
+    if any(r["failed"] or r["blocked"] for r in resources):
+        return "failed"
+    active = [r["active"] for r in resources]
+    if all(active):
+        return "running"
+    if any(active):
+        return "partial"
+    return "halted"
+
+
+def _package(kind, name, members, attrs, bans):
+    nodes = []
+    for res in members:
+        for node in res["nodes"]:
+            if node not in nodes:
+                nodes.append(node)
+    pinned = [b for b in bans if b["resource"] == name and b["id"].startswith(SWITCHING_BAN_PREFIX)]
+    return {
+        "name": name,
+        "kind": kind,
+        "state": _package_state(members),
+        "node": nodes[0] if len(nodes) == 1 else None,
+        "nodes": nodes,
+        "managed": _bool(attrs.get("managed", "true")),
+        "disabled": _bool(attrs.get("disabled")),
+        "switching_enabled": not pinned,
+        "resources": members,
+    }
+
+
+def _parse_bans(root):
+    bans = []
+    for ban in root.findall("./bans/ban"):
+        bans.append(
+            {
+                "id": ban.get("id"),
+                "resource": ban.get("resource"),
+                "node": ban.get("node"),
+                "weight": ban.get("weight"),
+            }
+        )
+    return bans
+
+
+def parse_crm_mon_xml(text):
+    """Parse ``crm_mon -1 --output-as=xml`` into nodes, packages and failures.
+
+    Groups, clones and stand-alone primitives are all reported as packages, since that
+    is what an operator moves; each carries its member resources.
+    """
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise StatusParseError(f"crm_mon output is not XML: {exc}") from exc
+    if root.tag != "pacemaker-result":
+        raise StatusParseError(f"crm_mon output has root <{root.tag}>, expected <pacemaker-result>")
+    status = root.find("status")
+    if status is not None and status.get("code") not in (None, "0"):
+        errors = "; ".join(e.text.strip() for e in status.iter("error") if e.text)
+        detail = f": {errors}" if errors else ""
+        raise StatusParseError(f"crm_mon failed: {status.get('message')} (code {status.get('code')}){detail}")
+
+    summary = root.find("summary")
+    if summary is None:
+        raise StatusParseError("crm_mon output has no <summary>: is the cluster running?")
+    dc = summary.find("current_dc")
+    options = summary.find("cluster_options")
+    pacemakerd = root.find("pacemakerd")
+    cluster = {
+        "stack": (summary.find("stack").get("type") if summary.find("stack") is not None else None),
+        "dc": dc.get("name") if dc is not None and _bool(dc.get("present")) else None,
+        "quorate": bool(dc is not None and _bool(dc.get("with_quorum"))),
+        "pacemaker_version": dc.get("version") if dc is not None else None,
+        "pacemakerd_state": pacemakerd.get("state") if pacemakerd is not None else None,
+        "stonith_enabled": _bool(options.get("stonith-enabled")) if options is not None else None,
+        "maintenance_mode": _bool(options.get("maintenance-mode")) if options is not None else None,
+        "no_quorum_policy": options.get("no-quorum-policy") if options is not None else None,
+    }
+
+    nodes = []
+    for node in root.findall("./nodes/node"):
+        attrs = node.attrib
+        nodes.append(
+            {
+                "name": attrs.get("name"),
+                "id": attrs.get("id"),
+                "state": _node_state(attrs),
+                "online": _bool(attrs.get("online")),
+                "is_dc": _bool(attrs.get("is_dc")),
+                "type": attrs.get("type"),
+                "resources_running": int(attrs.get("resources_running", "0")),
+            }
+        )
+
+    bans = _parse_bans(root)
+    packages = []
+    resources_elem = root.find("resources")
+    for child in list(resources_elem) if resources_elem is not None else []:
+        if child.tag == "group":
+            members = [_parse_resource(r) for r in child.findall("resource")]
+            packages.append(_package("group", child.get("id"), members, child.attrib, bans))
+        elif child.tag == "clone":
+            members = [_parse_resource(r) for r in child.iter("resource")]
+            packages.append(_package("clone", child.get("id"), members, child.attrib, bans))
+        elif child.tag == "resource":
+            member = _parse_resource(child)
+            packages.append(_package("primitive", child.get("id"), [member], child.attrib, bans))
+        elif child.tag == "bundle":
+            members = [_parse_resource(r) for r in child.iter("resource")]
+            packages.append(_package("bundle", child.get("id"), members, child.attrib, bans))
+
+    failures = []
+    for failure in root.findall("./failures/failure"):
+        attrs = failure.attrib
+        op_key = attrs.get("op_key", "")
+        task = attrs.get("task", "")
+        interval = attrs.get("interval", "0")
+        suffix = f"_{task}_{interval}"
+        resource = op_key[: -len(suffix)] if op_key.endswith(suffix) else op_key
+        failures.append(
+            {
+                "resource": resource,
+                "node": attrs.get("node"),
+                "task": task,
+                "exitstatus": attrs.get("exitstatus"),
+                "exitreason": attrs.get("exitreason"),
+                "exitcode": int(attrs.get("exitcode", "0")),
+                "last_rc_change": attrs.get("last-rc-change"),
+            }
+        )
+    return {"cluster": cluster, "nodes": nodes, "packages": packages, "failed_actions": failures, "bans": bans}
+
+
+_KV = re.compile(r"^(?P<key>[A-Za-z][A-Za-z ]*?):\s*(?P<value>.*?)\s*$")
+_MEMBER = re.compile(
+    r"^\s*(?P<nodeid>\d+)\s+(?P<votes>\d+)\s+(?:(?P<qdevice>[A-Z,]+)\s+)?(?P<name>\S+)(?P<local> \(local\))?\s*$"
+)
+
+
+def parse_quorumtool(text):
+    """Parse ``corosync-quorumtool -s`` into votes, flags, qdevice and members."""
+    fields = {}
+    members = []
+    section = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or set(stripped) == {"-"}:
+            continue
+        if stripped.endswith("information"):
+            section = stripped
+            continue
+        if section == "Membership information":
+            if stripped.startswith("Nodeid"):
+                continue
+            match = _MEMBER.match(line)
+            if match:
+                members.append(
+                    {
+                        "nodeid": int(match.group("nodeid")),
+                        "votes": int(match.group("votes")),
+                        "qdevice": match.group("qdevice").split(",") if match.group("qdevice") else [],
+                        "name": match.group("name"),
+                        "local": bool(match.group("local")),
+                    }
+                )
+            continue
+        match = _KV.match(stripped)
+        if match:
+            fields[match.group("key").strip().lower().replace(" ", "_")] = match.group("value")
+    if "quorate" not in fields:
+        raise StatusParseError("corosync-quorumtool output has no 'Quorate:' line: is corosync running?")
+
+    def _int(key):
+        value = fields.get(key)
+        return int(value.split()[0]) if value and value.split()[0].isdigit() else None
+
+    flags = fields.get("flags", "").split()
+    qdevice_members = [m for m in members if m["name"] == "Qdevice"]
+    nodes = [m for m in members if m["name"] != "Qdevice"]
+    return {
+        "quorate": fields["quorate"].lower() == "yes",
+        "provider": fields.get("quorum_provider"),
+        "ring_id": fields.get("ring_id"),
+        "expected_votes": _int("expected_votes"),
+        "total_votes": _int("total_votes"),
+        "quorum": _int("quorum"),
+        "flags": flags,
+        "qdevice": {
+            "configured": "Qdevice" in flags or bool(qdevice_members),
+            "votes": qdevice_members[0]["votes"] if qdevice_members else 0,
+        },
+        "members": nodes,
+    }
+
+
+def cluster_view(crm_mon, quorum=None):
+    """Merge the parsed crm_mon and quorumtool results into one view."""
+    view = dict(crm_mon)
+    view["quorum"] = quorum
+    if quorum is not None:
+        votes = {m["name"]: m for m in quorum["members"]}
+        for node in view["nodes"]:
+            member = votes.get(node["name"])
+            node["votes"] = member["votes"] if member else 0
+            node["qdevice"] = member["qdevice"] if member else []
+    return view
+
+
+def render_table(view):
+    """Render a view as text in the spirit of ``cmviewcl -v``."""
+    cluster = view["cluster"]
+    quorum = view.get("quorum") or {}
+    lines = []
+    state = "up" if cluster.get("dc") else "down"
+    lines.append(f"{'CLUSTER':<20}{'STATUS':<12}{'QUORATE':<10}{'DC':<16}")
+    quorate = "yes" if cluster.get("quorate") else "no"
+    lines.append(f"{view.get('name') or '-':<20}{state:<12}{quorate:<10}{cluster.get('dc') or '-':<16}")
+    if quorum:
+        qd = quorum.get("qdevice") or {}
+        lines.append(
+            f"  votes {quorum.get('total_votes')}/{quorum.get('expected_votes')} quorum {quorum.get('quorum')}"
+            f"  flags {' '.join(quorum.get('flags', [])) or '-'}"
+            f"  qdevice {'configured, votes ' + str(qd.get('votes')) if qd.get('configured') else 'none'}"
+        )
+    lines.append("")
+    lines.append(f"  {'NODE':<18}{'STATUS':<14}{'DC':<5}{'RUNNING':<8}")
+    for node in view["nodes"]:
+        lines.append(
+            f"  {node['name']:<18}{node['state']:<14}{'*' if node['is_dc'] else '':<5}{node['resources_running']:<8}"
+        )
+    lines.append("")
+    lines.append(f"  {'PACKAGE':<18}{'STATUS':<10}{'NODE':<16}{'SWITCHING':<10}")
+    for pkg in view["packages"]:
+        where = pkg["node"] or (",".join(pkg["nodes"]) if pkg["nodes"] else "-")
+        switching = "enabled" if pkg["switching_enabled"] else "disabled"
+        lines.append(f"  {pkg['name']:<18}{pkg['state']:<10}{where:<16}{switching:<10}")
+        for res in pkg["resources"] if pkg["kind"] != "primitive" else []:
+            lines.append(f"    {res['id']:<24}{res['role'] or '-':<10}{','.join(res['nodes']) or '-'}")
+    if view["failed_actions"]:
+        lines.append("")
+        lines.append("  FAILED ACTIONS")
+        for fail in view["failed_actions"]:
+            reason = f" ({fail['exitreason']})" if fail["exitreason"] else ""
+            lines.append(f"    {fail['resource']} {fail['task']} on {fail['node']}: {fail['exitstatus']}{reason}")
+    return "\n".join(lines)

@@ -1,0 +1,133 @@
+"""Parsers behind cluster_info, against output captured from the real daemons.
+
+The fixtures were printed by Pacemaker 2.1.5 / Corosync 3.1.7 from Debian 12, by
+tests/fixtures/capture-single-node.sh (single node) and the lab (two nodes + qnetd).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.failover.cluster.plugins.module_utils._status import (
+    StatusParseError,
+    cluster_view,
+    parse_crm_mon_xml,
+    parse_quorumtool,
+    render_table,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture(name):
+    return (FIXTURES / name).read_text()
+
+
+def test_single_node_running_cluster():
+    view = parse_crm_mon_xml(fixture("crm_mon_1node.xml"))
+    assert view["cluster"]["dc"] == "cap1"
+    assert view["cluster"]["quorate"] is True
+    assert view["cluster"]["stonith_enabled"] is False
+    assert view["cluster"]["pacemaker_version"].startswith("2.1.5")
+    assert [(n["name"], n["state"], n["is_dc"]) for n in view["nodes"]] == [("cap1", "up", True)]
+
+
+def test_packages_groups_and_primitives():
+    view = parse_crm_mon_xml(fixture("crm_mon_1node.xml"))
+    pkgs = {p["name"]: p for p in view["packages"]}
+    assert set(pkgs) == {"pkg1", "broken", "stopped1"}
+    assert pkgs["pkg1"]["kind"] == "group"
+    assert pkgs["pkg1"]["state"] == "running"
+    assert pkgs["pkg1"]["node"] == "cap1"
+    assert [r["id"] for r in pkgs["pkg1"]["resources"]] == ["pkg1_ip", "pkg1_svc"]
+    assert pkgs["pkg1"]["resources"][0]["agent"] == "ocf:heartbeat:IPaddr2"
+    assert pkgs["stopped1"]["state"] == "halted"
+    assert pkgs["stopped1"]["resources"][0]["target_role"] == "Stopped"
+    assert pkgs["broken"]["state"] == "halted"
+    assert all(p["switching_enabled"] for p in pkgs.values())
+
+
+def test_failed_actions():
+    view = parse_crm_mon_xml(fixture("crm_mon_1node.xml"))
+    assert view["failed_actions"] == [
+        {
+            "resource": "broken",
+            "node": "cap1",
+            "task": "start",
+            "exitstatus": "not configured",
+            "exitreason": "[findif] failed",
+            "exitcode": 6,
+            "last_rc_change": "2026-11-22 00:21:46Z",
+        }
+    ]
+
+
+def test_standby_node_halts_packages():
+    view = parse_crm_mon_xml(fixture("crm_mon_1node_standby.xml"))
+    assert view["nodes"][0]["state"] == "standby"
+    assert {p["name"]: p["state"] for p in view["packages"]}["pkg1"] == "halted"
+
+
+def test_maintenance_mode():
+    view = parse_crm_mon_xml(fixture("crm_mon_1node_maint.xml"))
+    assert view["cluster"]["maintenance_mode"] is True
+
+
+def test_switching_disabled_by_collection_ban():
+    text = fixture("crm_mon_1node.xml").replace(
+        "<status ",
+        '<bans><ban id="fc-noswitch-pkg1-node2" resource="pkg1" node="node2" weight="-1000000"'
+        ' promoted-only="false" master_only="false"/>'
+        '<ban id="cli-ban-broken-on-cap1" resource="broken" node="cap1" weight="-1000000"'
+        ' promoted-only="false" master_only="false"/></bans><status ',
+    )
+    pkgs = {p["name"]: p for p in parse_crm_mon_xml(text)["packages"]}
+    assert pkgs["pkg1"]["switching_enabled"] is False
+    # a ban an operator made by hand is not the collection's switching switch
+    assert pkgs["broken"]["switching_enabled"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not xml", "crm_mon output is not XML"),
+        ("<cib/>", "expected <pacemaker-result>"),
+        (
+            '<pacemaker-result><status code="102" message="Not connected"/></pacemaker-result>',
+            "crm_mon failed: Not connected (code 102)",
+        ),
+        ("<pacemaker-result/>", "no <summary>"),
+    ],
+)
+def test_crm_mon_errors(text, message):
+    with pytest.raises(StatusParseError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_crm_mon_xml(text)
+
+
+def test_quorumtool_single_node():
+    q = parse_quorumtool(fixture("quorumtool_1node.txt"))
+    assert q["quorate"] is True
+    assert (q["expected_votes"], q["total_votes"], q["quorum"]) == (1, 1, 1)
+    assert q["flags"] == ["Quorate"]
+    assert q["qdevice"] == {"configured": False, "votes": 0}
+    assert q["members"] == [{"nodeid": 1, "votes": 1, "qdevice": [], "name": "cap1", "local": True}]
+
+
+def test_quorumtool_not_running():
+    with pytest.raises(StatusParseError, match="no 'Quorate:' line"):
+        parse_quorumtool("Cannot initialize QUORUM service\n")
+
+
+def test_view_and_table():
+    view = cluster_view(
+        parse_crm_mon_xml(fixture("crm_mon_1node.xml")), parse_quorumtool(fixture("quorumtool_1node.txt"))
+    )
+    view["name"] = "capclu"
+    assert view["nodes"][0]["votes"] == 1
+    table = render_table(view)
+    lines = table.splitlines()
+    assert lines[1].split()[:4] == ["capclu", "up", "yes", "cap1"]
+    assert any(line.split()[:4] == ["pkg1", "running", "cap1", "enabled"] for line in lines)
+    assert "broken start on cap1: not configured ([findif] failed)" in table
