@@ -21,6 +21,10 @@ FLAVOURS = {
 
 LS_STATES = ("ACTIVE", "NOT_ACTIVE", "PENDING_ACTIVE", "PENDING_INACTIVE")
 STOP_TYPES = ("ORDERLY_STOP", "IMMEDIATE_STOP")
+# the modules' short choices -> the product's stop_type values
+STOP_TYPE_CHOICES = {"orderly": "ORDERLY_STOP", "immediate": "IMMEDIATE_STOP"}
+# results of a forced stop that leave the PU free
+FORCE_OK = ("FORCED", "NOT_ACTIVE")
 
 # The emulator's forced stale-node stop (the real products name theirs differently: make it an option).
 EMULATOR_FORCE_STOP = ("{daemon}", "force_stop")
@@ -272,6 +276,11 @@ def parse_query_port(text):
 def parse_query_ls(text):
     """``{ls_name: {...}}``; ``state`` is one of LS_STATES."""
     return _index(parse_blocks(text), "ls_name")
+
+
+def parse_force_stop(text):
+    """The forced stop's per-link-station blocks (those with a ``result`` key)."""
+    return [obj for obj in parse_blocks(text) if "result" in obj]
 
 
 _RC = re.compile(r"^\s*(primary_rc|secondary_rc|message)\s*[=:]\s*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)

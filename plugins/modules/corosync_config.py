@@ -68,7 +68,9 @@ RETURN = r"""
 action:
   description:
     - What the change needs - C(none) (no change), C(reload), C(restart) (a key that Corosync
-      reads only at start changed) or C(start) (no file before, or Corosync not running).
+      reads only at start changed), C(start) (no file before, or Corosync not running) or
+      C(replace) (Corosync runs with the single-node loopback file a distribution package
+      installs, which forms no cluster - restart it with the new file; no quorum to keep).
   returned: always
   type: str
   sample: reload
@@ -122,6 +124,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.failover.cluster.plugins.module_utils._model.corosync import (
     CorosyncParseError,
     diff_corosync,
+    is_standalone_default,
+    runtime_nodelist_is_standalone,
 )
 from ansible_collections.failover.cluster.plugins.module_utils._runner import CommandError, Runner
 
@@ -132,6 +136,18 @@ def corosync_running(runner):
         return False
     rc, _out, _err = runner.run([tool, "-s"], check=False)
     return rc == 0
+
+
+def runtime_is_standalone(runner):
+    """Whether the running Corosync uses a single loopback node (the package's default file),
+    whatever the file on disk says now (a run may have been interrupted after writing it)."""
+    tool = runner.which("corosync-cmapctl", required=False)
+    if not tool:
+        return False
+    rc, out, _err = runner.run([tool, "-b", "nodelist.node"], check=False)
+    if rc != 0:
+        return False
+    return runtime_nodelist_is_standalone(out)
 
 
 def main():
@@ -155,11 +171,16 @@ def main():
     except CorosyncParseError as exc:
         module.fail_json(msg=f"cannot compare {path} with the wanted configuration: {exc}", changed=False)
     running = corosync_running(runner)
+    stale = running and runtime_is_standalone(runner)
     changed = current != wanted
-    if not changed:
+    if stale:
+        action = "replace"
+    elif not changed:
         action = "none"
     elif not current.strip() or not running:
         action = "start"
+    elif is_standalone_default(current):
+        action = "replace"
     else:
         action = report.kind if report.kind != "none" else "reload"
     result = {

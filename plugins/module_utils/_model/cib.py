@@ -22,6 +22,7 @@ ID_PREFIX = "fc."
 MARK_NAME = "failover-cluster"
 MARK_VALUE = "managed"
 PACKAGE_ATTR = "failover-cluster-package"
+NOSWITCH_PREFIX = "fc-noswitch-"  # package_state's pin (cmmodpkg -d); same value as _status.SWITCHING_BAN_PREFIX
 RUNTIME_META = ("target-role", "is-managed")  # owned by package_state once the package exists
 SCRIPT_AGENT = ("ocf", "failover", "script")  # runs <script> start|stop; shipped by this collection
 STICKINESS_MANUAL = 10000  # above any location preference difference, below INFINITY (moves still work)
@@ -293,7 +294,8 @@ def merge(live_cib_xml, desired, managed_names=None, remove_names=()):
     ``desired``: a :class:`Compiled` or {name: CompiledPackage}. ``managed_names`` defaults
     to the packages in ``desired``. An existing package keeps its live target-role and
     is-managed (so auto_run only decides the role of a new package). Removing a package also
-    removes the cli-prefer/cli-ban constraints crm_resource made for it.
+    removes the cli-prefer/cli-ban constraints crm_resource made for it and the
+    ``fc-noswitch-`` pin package_state made for it.
     """
     if isinstance(desired, Compiled):
         desired = desired.packages
@@ -344,7 +346,7 @@ def merge(live_cib_xml, desired, managed_names=None, remove_names=()):
             owner = cid[len(ID_PREFIX):].split(".", 1)[0]
             if "." not in cid[len(ID_PREFIX):]:
                 owner = None
-        elif cid.startswith(("cli-prefer-", "cli-ban-")):
+        elif cid.startswith(("cli-prefer-", "cli-ban-", NOSWITCH_PREFIX)):
             rsc = element.get("rsc", "")
             if rsc.startswith(ID_PREFIX) and rsc[len(ID_PREFIX):] in dropping:
                 continue

@@ -398,3 +398,34 @@ def plan_qnetd(clusters):
             "options": "-p {0} -s {1}".format(entry["port"], tls),
         }
     return result
+
+
+# ---------------------------------------------------------------------------------------
+# the configuration a distribution package installs
+LOOPBACK_ADDRESSES = ("127.0.0.1", "::1", "localhost")
+
+
+def is_standalone_default(text):
+    """True for a corosync.conf that forms no cluster: the single-node, loopback-only file
+    a distribution package installs (Debian's has ``ring0_addr: 127.0.0.1``). Replacing it
+    cannot break quorum, so it is replaced and Corosync restarted, not rolled."""
+    try:
+        conf = parse_corosync_conf(text)
+    except CorosyncParseError:
+        return False
+    nodes = _nodes(conf)
+    if len(nodes) != 1:
+        return False
+    addresses = [v for k, v in nodes[0].items() if re.match(r"^ring[0-9]+_addr$", k)]
+    return bool(addresses) and all(str(a) in LOOPBACK_ADDRESSES for a in addresses)
+
+
+def runtime_nodelist_is_standalone(cmap_text):
+    """Same test on the running daemon's nodelist, from ``corosync-cmapctl -b nodelist.node``
+    (lines like ``nodelist.node.0.ring0_addr (str) = 127.0.0.1``)."""
+    nodes = {}
+    for line in cmap_text.splitlines():
+        match = re.match(r"^nodelist\.node\.(\d+)\.(ring\d+_addr) \(str\) = (.*)$", line.strip())
+        if match:
+            nodes.setdefault(match.group(1), []).append(match.group(3).strip())
+    return len(nodes) == 1 and all(a in LOOPBACK_ADDRESSES for addrs in nodes.values() for a in addrs)

@@ -131,3 +131,21 @@ def test_view_and_table():
     assert lines[1].split()[:4] == ["capclu", "up", "yes", "cap1"]
     assert any(line.split()[:4] == ["pkg1", "running", "cap1", "enabled"] for line in lines)
     assert "broken start on cap1: not configured ([findif] failed)" in table
+
+
+def test_two_nodes_with_quorum_server():
+    """Captured from the lab: 2 nodes + corosync-qnetd, provisioned by this collection."""
+    view = cluster_view(
+        parse_crm_mon_xml(fixture("crm_mon_2node_qdevice.xml")),
+        parse_quorumtool(fixture("quorumtool_2node_qdevice.txt")),
+    )
+    assert [(n["name"], n["state"], n["votes"], n["qdevice"]) for n in view["nodes"]] == [
+        ("node1", "up", 1, ["A", "V", "NMW"]),
+        ("node2", "up", 1, ["A", "V", "NMW"]),
+    ]
+    quorum = view["quorum"]
+    assert quorum["flags"] == ["Quorate", "WaitForAll", "Qdevice"]
+    assert quorum["qdevice"] == {"configured": True, "votes": 1}
+    assert (quorum["expected_votes"], quorum["total_votes"], quorum["quorum"]) == (3, 3, 2)
+    assert view["cluster"]["dc"] == "node1"
+    assert view["bans"] == []

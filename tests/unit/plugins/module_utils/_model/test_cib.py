@@ -274,6 +274,22 @@ def test_merge_removes_package_and_its_move_constraints():
                                   "resources/fc.web"]
 
 
+def test_merge_removes_switching_pin_with_the_package():
+    once = cib.merge(LIVE, compiled([web(), DB]))
+    root = ET.fromstring(once)
+    cons = root.find("configuration/constraints")
+    ET.SubElement(cons, "rsc_location", {"id": "fc-noswitch-web", "rsc": "fc.web", "node": "node2",
+                                         "score": "-INFINITY"})
+    ET.SubElement(cons, "rsc_location", {"id": "fc-noswitch-db", "rsc": "fc.db", "node": "node2",
+                                         "score": "-INFINITY"})
+    pinned = ET.tostring(root, encoding="unicode")
+    assert "fc-noswitch-web" in cib.merge(pinned, compiled([web()]))  # an update keeps the pin
+    new = cib.merge(pinned, {}, managed_names=[], remove_names=["web"])
+    assert "fc-noswitch-web" not in new
+    assert "fc-noswitch-db" in new
+    assert cib.NOSWITCH_PREFIX == "fc-noswitch-"
+
+
 def test_merge_keeps_move_constraints_on_update():
     once = cib.merge(LIVE, compiled([web()]))
     root = ET.fromstring(once)
