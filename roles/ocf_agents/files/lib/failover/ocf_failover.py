@@ -1,0 +1,461 @@
+# Copyright: failover.cluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared code of the failover.cluster OCF resource agents (provider ``failover``).
+
+Installed as /usr/lib/ocf/lib/failover/ocf_failover.py next to the agents in
+/usr/lib/ocf/resource.d/failover/; each agent finds it at ``../../lib/failover`` from its own
+path (the same layout as the collection's roles/ocf_agents/files/). Python 3 standard library
+only, for Debian 12's /usr/bin/python3.
+
+Contents: OCF exit codes, parameters and meta-data; running commands (argv lists, LC_ALL=C);
+the SNA product's command line (SNAplus2 / CS/Linux flavours, ``verb, key=value`` syntax,
+``key = value`` query output, ``primary_rc`` / ``secondary_rc`` errors); and the stale-node rule
+that decides whether the node agent may force a stale SNA node out.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import syslog
+import time
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
+
+OCF_SUCCESS = 0
+OCF_ERR_GENERIC = 1
+OCF_ERR_ARGS = 2
+OCF_ERR_UNIMPLEMENTED = 3
+OCF_ERR_PERM = 4
+OCF_ERR_INSTALLED = 5
+OCF_ERR_CONFIGURED = 6
+OCF_NOT_RUNNING = 7
+
+C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
+
+
+class OcfExit(Exception):
+    """Leave the action with an OCF exit code (and a message for the log)."""
+
+    def __init__(self, code, message=None):
+        super().__init__(message or "")
+        self.code = code
+        self.message = message
+
+
+# ------------------------------------------------------------------------ parameters and meta-data
+class Param:
+    def __init__(self, name, shortdesc, longdesc, kind="string", default=None, required=False, unique=False):
+        self.name = name
+        self.shortdesc = shortdesc
+        self.longdesc = longdesc
+        self.kind = kind
+        self.default = default
+        self.required = required
+        self.unique = unique
+
+
+class Agent:
+    """One agent: its name, descriptions, parameters and actions (``{name: (callable, timeout)}``)."""
+
+    version = "1.0"
+
+    def __init__(self, name, shortdesc, longdesc, params, actions):
+        self.name = name
+        self.shortdesc = shortdesc
+        self.longdesc = longdesc
+        self.params = params
+        self.actions = actions
+        self.by_name = {p.name: p for p in params}
+
+    def get(self, name):
+        value = os.environ.get("OCF_RESKEY_" + name)
+        if value is None or value == "":
+            default = self.by_name[name].default
+            return "" if default is None else str(default)
+        return value
+
+    def get_bool(self, name):
+        return self.get(name).strip().lower() in ("1", "true", "yes", "on", "y")
+
+    def get_int(self, name):
+        value = self.get(name).strip()
+        if not re.match(r"^[0-9]+$", value):
+            raise OcfExit(OCF_ERR_CONFIGURED, "%s=%r is not a whole number" % (name, value))
+        return int(value)
+
+    def metadata(self):
+        out = ['<?xml version="1.0"?>', '<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">',
+               '<resource-agent name="%s" version="%s">' % (self.name, self.version),
+               "<version>1.0</version>",
+               '<longdesc lang="en">%s</longdesc>' % escape(self.longdesc),
+               '<shortdesc lang="en">%s</shortdesc>' % escape(self.shortdesc), "<parameters>"]
+        for p in self.params:
+            default = "" if p.default is None else ' default="%s"' % escape(str(p.default), {'"': "&quot;"})
+            out += ['<parameter name="%s" required="%d" unique="%d">' % (p.name, p.required, p.unique),
+                    '<longdesc lang="en">%s</longdesc>' % escape(p.longdesc),
+                    '<shortdesc lang="en">%s</shortdesc>' % escape(p.shortdesc),
+                    '<content type="%s"%s/>' % (p.kind, default), "</parameter>"]
+        out += ["</parameters>", "<actions>"]
+        for action, (_func, timeout, interval) in self.actions.items():
+            extra = ' interval="%s"' % interval if interval else ""
+            out.append('<action name="%s" timeout="%s"%s/>' % (action, timeout, extra))
+        out.append('<action name="meta-data" timeout="5s"/>')
+        out += ["</actions>", "</resource-agent>"]
+        return "\n".join(out) + "\n"
+
+    def run(self, argv=None):
+        argv = sys.argv if argv is None else argv
+        action = argv[1] if len(argv) > 1 else ""
+        if action == "meta-data":
+            sys.stdout.write(self.metadata())
+            return OCF_SUCCESS
+        os.environ["__OCF_ACTION"] = action  # is_probe() reads it, as ocf-shellfuncs does
+        if action not in self.actions:
+            log("err", "%s: unsupported action %r (usage: %s {%s|meta-data})" % (
+                self.name, action, self.name, "|".join(self.actions)))
+            return OCF_ERR_UNIMPLEMENTED
+        try:
+            return self.actions[action][0]()
+        except OcfExit as exc:
+            if exc.message:
+                log("err" if exc.code not in (OCF_SUCCESS, OCF_NOT_RUNNING) else "info", exc.message)
+            return exc.code
+
+
+# ------------------------------------------------------------------------ environment of an action
+def instance():
+    return os.environ.get("OCF_RESOURCE_INSTANCE", "")
+
+
+def is_probe():
+    return os.environ.get("__OCF_ACTION", "") == "monitor" and os.environ.get(
+        "OCF_RESKEY_CRM_meta_interval", "0") in ("0", "")
+
+
+def action_timeout(default=60.0):
+    """Seconds Pacemaker gives the running action (OCF_RESKEY_CRM_meta_timeout is in ms)."""
+    value = os.environ.get("OCF_RESKEY_CRM_meta_timeout", "")
+    return int(value) / 1000.0 if value.isdigit() else default
+
+
+def log(level, message):
+    ident = "%s(%s)" % (os.path.basename(sys.argv[0]) or "ocf-failover", instance() or "-")
+    sys.stderr.write("%s: %s: %s\n" % (ident, level.upper(), message))
+    try:
+        syslog.openlog(ident, syslog.LOG_PID, syslog.LOG_DAEMON)
+        syslog.syslog(getattr(syslog, "LOG_" + level.upper(), syslog.LOG_INFO), message)
+    except OSError:
+        pass
+
+
+def which(name):
+    if "/" in name:
+        return name if os.access(name, os.X_OK) else None
+    for folder in os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(os.pathsep):
+        path = os.path.join(folder, name)
+        if os.access(path, os.X_OK) and os.path.isfile(path):
+            return path
+    return None
+
+
+def parse_environment(text):
+    """``NAME=VALUE NAME2="a b"`` -> dict (shell-like words, never run through a shell)."""
+    env = {}
+    for word in shlex.split(text or ""):
+        name, sep, value = word.partition("=")
+        if not sep or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            raise OcfExit(OCF_ERR_CONFIGURED, "environment: %r is not NAME=VALUE" % word)
+        env[name] = value
+    return env
+
+
+def run(argv, env=None, timeout=None, cwd="/"):
+    """Run an argv list from ``/`` with LC_ALL=C; returns ``(rc, stdout, stderr)``."""
+    environ = dict(os.environ)
+    environ.update(env or {})
+    environ.update(C_LOCALE)
+    try:
+        proc = subprocess.run(argv, cwd=cwd, env=environ, capture_output=True, text=True, timeout=timeout,
+                              check=False, stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        return 127, "", "%s: not found" % argv[0]
+    except subprocess.TimeoutExpired:
+        return 124, "", "%s: no answer within %s s" % (" ".join(argv), timeout)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def last_line(*texts):
+    for text in texts:
+        lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+        if lines:
+            return lines[-1]
+    return ""
+
+
+# ------------------------------------------------------------------------ the SNA product's command line
+FLAVOURS = {"snaplus2": ("snap", "snapadmin"), "cslinux": ("sna", "snaadmin")}
+NAME_RE = re.compile(r"^[A-Z@#$][A-Z0-9@#$]{0,7}$")
+FQNAME_RE = re.compile(r"^[A-Z@#$][A-Z0-9@#$]{0,7}\.[A-Z@#$][A-Z0-9@#$]{0,7}$")
+_KV = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s?(.*?)\s*$")
+_RC = re.compile(r"^\s*(primary_rc|secondary_rc|message)\s*[=:]\s*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)
+_HEXNAME = re.compile(r"^(?:0x[0-9A-Fa-f]+\s*)?\(?([A-Z][A-Z0-9_]*)\)?$")
+NOT_LOADED = "COMM_SUBSYSTEM_NOT_LOADED"
+
+SNA_PARAMS = [
+    Param("flavour", "CLI flavour (snaplus2 or cslinux)",
+          "snaplus2 runs snap and snapadmin (SNAplus2 and the project's emulator); cslinux runs sna and snaadmin "
+          "(IBM Communications Server for Linux).", default="snaplus2"),
+    Param("daemon", "start/stop command", "Path or name of the start/stop command; empty: the flavour's (snap/sna)."),
+    Param("admin", "admin command", "Path or name of the admin command; empty: the flavour's (snapadmin/snaadmin)."),
+    Param("environment", "environment of the SNA commands",
+          "NAME=VALUE words added to the environment of every SNA command (for example the emulator's "
+          "SNAEMU_STATE_DIR, or what the product's commands need); split like a shell splits, never run "
+          "through one."),
+]
+
+
+def parse_blocks(text):
+    """``key = value`` blocks (blank line or a repeated key ends one) -> list of dicts."""
+    objects, current = [], {}
+    for line in (text or "").splitlines():
+        match = _KV.match(line)
+        if not match:
+            if not line.strip() and current:
+                objects.append(current)
+                current = {}
+            continue
+        key, value = match.group(1).lower(), match.group(2)
+        if key in current:
+            objects.append(current)
+            current = {}
+        current[key] = value
+    if current:
+        objects.append(current)
+    return objects
+
+
+def _rc_name(value):
+    match = _HEXNAME.match(value.strip())
+    return match.group(1) if match else value.strip() or None
+
+
+def parse_error(text):
+    """``(primary_rc, secondary_rc, message)`` of a failed verb."""
+    found = {}
+    for key, value in _RC.findall(text or ""):
+        found.setdefault(key.lower(), value)
+    primary = _rc_name(found["primary_rc"]) if "primary_rc" in found else None
+    secondary = _rc_name(found["secondary_rc"]) if "secondary_rc" in found else None
+    return primary, secondary, found.get("message") or last_line(text)
+
+
+class SnaError(Exception):
+    def __init__(self, verb, rc, primary, secondary, message):
+        self.verb, self.rc, self.primary, self.secondary, self.message = verb, rc, primary, secondary, message
+        codes = "/".join(c for c in (primary, secondary) if c) or "exit %s" % rc
+        super().__init__("%s failed: %s: %s" % (verb, codes, message))
+
+
+class Sna:
+    """The product's commands for one agent's parameters."""
+
+    def __init__(self, agent):
+        flavour = agent.get("flavour")
+        if flavour not in FLAVOURS:
+            raise OcfExit(OCF_ERR_CONFIGURED, "flavour=%r: expected snaplus2 or cslinux" % flavour)
+        daemon, admin = FLAVOURS[flavour]
+        self.daemon = agent.get("daemon") or daemon
+        self.admin_cmd = agent.get("admin") or admin
+        self.env = parse_environment(agent.get("environment"))
+
+    def installed(self, need_daemon=False):
+        names = [self.admin_cmd] + ([self.daemon] if need_daemon else [])
+        return [name for name in names if not which(name)]
+
+    def admin_argv(self, verb, params=()):
+        words = ["%s=%s" % pair for pair in params]
+        return [self.admin_cmd, verb + ("," if words else "")] + [w + "," for w in words[:-1]] + words[-1:]
+
+    def admin(self, verb, params=(), timeout=None):
+        rc, out, err = run(self.admin_argv(verb, params), self.env, timeout)
+        if rc != 0:
+            primary, secondary, message = parse_error(err or out)
+            raise SnaError(verb, rc, primary, secondary, message)
+        return out
+
+    def run_daemon(self, action, timeout=None):
+        return run([self.daemon, action], self.env, timeout)
+
+    def query_node(self):
+        """``(daemon_running, node dict or None)``."""
+        try:
+            out = self.admin("query_node")
+        except SnaError as exc:
+            if exc.primary == NOT_LOADED:
+                return False, None
+            if exc.secondary == "NODE_NOT_DEFINED":
+                return True, None
+            raise
+        blocks = parse_blocks(out)
+        return True, (blocks[0] if blocks else None)
+
+    def query(self, verb, key, name):
+        """One object of query_port / query_ls (None: not defined); raises SnaError (daemon down...)."""
+        for obj in parse_blocks(self.admin(verb)):
+            if obj.get(key) == name:
+                return obj
+        return None
+
+    def query_all(self, verb, key):
+        return {obj[key]: obj for obj in parse_blocks(self.admin(verb)) if key in obj}
+
+
+def force_stop_argv(command, daemon, admin, ls_names):
+    """The forced stale-node stop: the site's command (placeholders {daemon} {admin} {ls_name}) or
+    the emulator's ``{daemon} force_stop --ls NAME ...``."""
+    if not command:
+        argv = [daemon, "force_stop"]
+        for name in ls_names:
+            argv += ["--ls", name]
+        return argv
+    argv = []
+    for word in shlex.split(command):
+        if "{ls_name}" in word:
+            argv += [word.replace("{ls_name}", name) for name in ls_names]
+        else:
+            argv.append(word.replace("{daemon}", daemon).replace("{admin}", admin))
+    return argv
+
+
+def wait_until(probe, timeout, step=0.5):
+    deadline = time.monotonic() + timeout
+    value = probe()
+    while not value and time.monotonic() < deadline:
+        time.sleep(step)
+        value = probe()
+    return value
+
+
+# ------------------------------------------------------------------------ the stale-node rule
+FORCE_POLICIES = ("cluster", "fenced", "always", "never")
+
+
+def local_node_name():
+    name = os.environ.get("OCF_RESKEY_CRM_meta_on_node", "")
+    if name:
+        return name
+    if which("crm_node"):
+        rc, out, _err = run(["crm_node", "-n"], timeout=10)
+        if rc == 0 and out.strip():
+            return out.strip()
+    return socket.gethostname().split(".")[0]
+
+
+def parse_crm_mon(text):
+    """crm_mon XML -> (nodes {name: attrs}, resources [(id, attrs, [node names])])."""
+    root = ET.fromstring(text)
+    nodes = {n.get("name"): dict(n.attrib) for n in root.iter("node") if n.get("online") is not None}
+    resources = []
+    for res in root.iter("resource"):
+        resources.append((res.get("id"), dict(res.attrib), [n.get("name") for n in res.findall("node")]))
+    return nodes, resources
+
+
+def parse_fence_history(text):
+    """stonith_admin --history XML -> list of event attribute dicts."""
+    root = ET.fromstring(text)
+    return [dict(ev.attrib) for ev in root.iter("fence_event")]
+
+
+def _is_true(value):
+    return (value or "").lower() in ("true", "1", "yes")
+
+
+def fenced(events, node):
+    """Whether the newest finished fencing of ``node`` succeeded (reboot or off), none pending."""
+    mine = [ev for ev in events if ev.get("target") == node]
+    if any(ev.get("status") == "pending" for ev in mine):
+        return False
+    done = sorted((ev for ev in mine if ev.get("status") in ("success", "failed")),
+                  key=lambda ev: ev.get("completed", ""), reverse=True)
+    return bool(done) and done[0].get("status") == "success" and done[0].get("action") in ("reboot", "off")
+
+
+def _base_id(rid):
+    return (rid or "").split(":", 1)[0]
+
+
+def stale_owner_check(policy, local, resource, nodes, resources, fence_events=None):
+    """Decide whether a stale SNA node may be forced out. Pure: returns ``(allowed, reasons)``.
+
+    The old owner can be any other node of the cluster. Each must be shown not to hold the PUs:
+      - online (a member of this partition) with ``resource`` not active, failed or unmanaged on it:
+        Pacemaker stopped it there (its stop ran snap stop), so that node's daemon is gone;
+      - offline and not unclean: fenced, or left the cluster cleanly (cluster policy); with the
+        ``fenced`` policy, additionally the newest fencing of that node succeeded;
+      - unclean (lost, fencing not done), pending, or anything else: not shown, refuse.
+    ``always`` allows without asking; ``never`` refuses.
+    """
+    if policy == "never":
+        return False, ["force_stale=never"]
+    if policy == "always":
+        return True, ["force_stale=always: not checked with the cluster"]
+    reasons, allowed = [], True
+    base = _base_id(resource)
+    for name, attrs in sorted(nodes.items()):
+        if name == local:
+            continue
+        here = [(rid, ra) for rid, ra, on in resources if _base_id(rid) == base and name in on]
+        blocked = [rid for rid, ra in here if _is_true(ra.get("active")) or _is_true(ra.get("failed"))
+                   or not _is_true(ra.get("managed", "true"))]
+        if _is_true(attrs.get("unclean")):
+            allowed = False
+            reasons.append("%s is unclean (lost, not fenced yet)" % name)
+        elif _is_true(attrs.get("pending")):
+            allowed = False
+            reasons.append("%s is pending (joining)" % name)
+        elif _is_true(attrs.get("online")):
+            if blocked:
+                allowed = False
+                reasons.append("%s is online and %s is active, failed or unmanaged there" % (name, base))
+            else:
+                reasons.append("%s is online and %s is stopped there" % (name, base))
+        elif policy == "fenced" and not fenced(fence_events or [], name):
+            allowed = False
+            reasons.append("%s is offline but has no successful fencing on record" % name)
+        else:
+            reasons.append("%s is offline%s" % (name, " and fenced" if policy == "fenced" else " (clean)"))
+    return allowed, reasons
+
+
+def cluster_allows_force(policy, resource):
+    """Ask the cluster (crm_mon, stonith_admin) and apply :func:`stale_owner_check`."""
+    if policy in ("always", "never"):
+        return stale_owner_check(policy, None, resource, {}, [])
+    if not which("crm_mon"):
+        return False, ["crm_mon not found: the cluster cannot confirm the old owner down"]
+    rc, out, err = run(["crm_mon", "--one-shot", "--inactive", "--output-as=xml"], timeout=30)
+    if rc != 0:
+        return False, ["crm_mon failed (%s): the cluster cannot confirm the old owner down" % last_line(err, out)]
+    try:
+        nodes, resources = parse_crm_mon(out)
+    except ET.ParseError as exc:
+        return False, ["crm_mon printed no XML (%s)" % exc]
+    local = local_node_name()
+    events = []
+    if policy == "fenced":
+        for name, attrs in nodes.items():
+            if name == local or _is_true(attrs.get("online")):
+                continue
+            rc, out, err = run(["stonith_admin", "--history", name, "--output-as=xml"], timeout=30)
+            if rc == 0:
+                try:
+                    events += parse_fence_history(out)
+                except ET.ParseError:
+                    pass
+    return stale_owner_check(policy, local, resource, nodes, resources, events)
