@@ -456,13 +456,35 @@ def ensure_port(cli, params, check_mode):
             and params["state"] != "stopped" and current.get("active_ls_count", "0") not in ("", "0"):
         out.warnings.append("port %s was restarted: its %s active link station(s) were stopped and are not "
                             "restarted by this module" % (name, current.get("active_ls_count")))
+    stopped_here = False
     for step in steps:
-        _do(cli, step, check_mode, out)
+        try:
+            _do(cli, step, check_mode, out)
+        except SnaCommandError as exc:
+            # right after its own stop_port, the address may not be released yet: retry a moment
+            if not (stopped_here and exc.secondary == "ADDRESS_IN_USE" and step[1] == "start_port"):
+                raise
+            _retry(cli, step, RELEASE_WAIT)
+        stopped_here = stopped_here or (step[0] == "admin" and step[1] == "stop_port")
     after = predict("port", current, steps, "port_state", "port_name", name) if check_mode \
         else cli.query_ports().get(name)
     out.after = view("port", after, "port_state")
     out.extra["port"] = after or {}
     return out
+
+
+RELEASE_WAIT = 5  # seconds a restarted port waits for its address to be released
+
+
+def _retry(cli, step, timeout):
+    deadline = cli.clock() + timeout
+    while True:
+        cli.sleep(0.2)
+        try:
+            return cli.admin(step[1], step[2])
+        except SnaCommandError as exc:
+            if exc.secondary != "ADDRESS_IN_USE" or cli.clock() >= deadline:
+                raise
 
 
 def ensure_ls(cli, params, check_mode, timeout):

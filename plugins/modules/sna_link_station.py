@@ -114,7 +114,9 @@ secondary_rc:
   returned: failure of an SNA command
   type: str
 rc:
-  description: Exit status of the command that failed (0 when the command succeeded but the state was not reached in time).
+  description:
+    - Exit status of the command that failed (0 when the command succeeded but the state was not
+      reached in time).
   returned: failure of an SNA command
   type: int
 """

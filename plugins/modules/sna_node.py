@@ -67,8 +67,11 @@ options:
   forced_stop:
     description:
       - Force a stale node out - run O(force_stop_command) for the link stations in
-        O(forced_stop_ls) - after the daemon started and before C(init_node). Skipped when the node
-        is already active on this server.
+        O(forced_stop_ls) - after the daemon started and before C(init_node). A link station that is
+        not NOT_ACTIVE on this server is never forced (that would end its own session); when none is
+        left, nothing runs.
+      - The result is a change only when a PU was in fact taken (C(FORCED)); C(NOT_ACTIVE) means
+        there was nothing stale.
       - Requires O(stale_owner_confirmed_down=true).
     type: bool
     default: false

@@ -31,7 +31,11 @@ def test_runtime_nodelist():
         runtime_nodelist_is_standalone,
     )
 
-    debian = "nodelist.node.0.name (str) = node1\nnodelist.node.0.nodeid (u32) = 1\nnodelist.node.0.ring0_addr (str) = 127.0.0.1\n"
+    debian = (
+        "nodelist.node.0.name (str) = node1\n"
+        "nodelist.node.0.nodeid (u32) = 1\n"
+        "nodelist.node.0.ring0_addr (str) = 127.0.0.1\n"
+    )
     assert runtime_nodelist_is_standalone(debian) is True
     cluster = (
         "nodelist.node.0.ring0_addr (str) = 198.51.100.11\n"

@@ -1,0 +1,122 @@
+"""The OCF agents' library (roles/ocf_agents/files/lib/failover/ocf_failover.py): the stale-node
+rule, cluster XML parsing, the CLI helpers (the same results as the modules' parsers)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.failover.cluster.plugins.module_utils import _sna
+
+ROOT = Path(__file__).resolve().parents[3]
+LIB = ROOT / "roles" / "ocf_agents" / "files" / "lib" / "failover" / "ocf_failover.py"
+FIXTURES = ROOT / "tests" / "unit" / "plugins" / "module_utils" / "fixtures"
+
+spec = importlib.util.spec_from_file_location("ocf_failover", LIB)
+ocf = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(ocf)
+
+
+def node(online="false", unclean="false", pending="false"):
+    return {"online": online, "unclean": unclean, "pending": pending}
+
+
+def res(rid="sna.res.node", active="false", failed="false", managed="true"):
+    return {"id": rid, "active": active, "failed": failed, "managed": managed}
+
+
+@pytest.mark.parametrize(
+    ("nodes", "resources", "allowed", "reason"),
+    [
+        ({"n1": node()}, [], True, "n1 is offline (clean)"),
+        ({"n1": node(unclean="true")}, [], False, "n1 is unclean (lost, not fenced yet)"),
+        ({"n1": node(pending="true")}, [], False, "n1 is pending (joining)"),
+        ({"n1": node(online="true")}, [("sna.res.node", res(), [])], True, "n1 is online and sna.res.node is "
+                                                                           "stopped there"),
+        ({"n1": node(online="true")}, [("sna.res.node", res(active="true"), ["n1"])], False,
+         "n1 is online and sna.res.node is active, failed or unmanaged there"),
+        ({"n1": node(online="true")}, [("sna.res.node", res(managed="false"), ["n1"])], False,
+         "n1 is online and sna.res.node is active, failed or unmanaged there"),
+        ({"n1": node(online="true")}, [("other", res("other", active="true"), ["n1"])], True,
+         "n1 is online and sna.res.node is stopped there"),
+    ],
+)
+def test_cluster_policy(nodes, resources, allowed, reason):
+    nodes = dict(nodes, me=node(online="true"))
+    assert ocf.stale_owner_check("cluster", "me", "sna.res.node", nodes, resources) == (allowed, [reason])
+
+
+def test_every_other_node_must_be_cleared():
+    nodes = {"me": node(online="true"), "n1": node(), "n3": node(unclean="true")}
+    allowed, reasons = ocf.stale_owner_check("cluster", "me", "sna.res.node", nodes, [])
+    assert not allowed and reasons == ["n1 is offline (clean)", "n3 is unclean (lost, not fenced yet)"]
+
+
+def test_clone_instances_count_as_the_resource():
+    nodes = {"me": node(online="true"), "n1": node(online="true")}
+    resources = [("sna.res.node:1", res("sna.res.node:1", active="true"), ["n1"])]
+    assert ocf.stale_owner_check("cluster", "me", "sna.res.node:0", nodes, resources)[0] is False
+
+
+def test_fenced_policy_needs_a_successful_fencing():
+    nodes = {"me": node(online="true"), "n1": node()}
+    ok = [{"target": "n1", "action": "reboot", "status": "success", "completed": "2026-11-22 00:21:46Z"}]
+    assert ocf.stale_owner_check("fenced", "me", "r", nodes, [], ok) == (True, ["n1 is offline and fenced"])
+    assert ocf.stale_owner_check("fenced", "me", "r", nodes, [])[0] is False
+    newer_failure = ok + [{"target": "n1", "action": "reboot", "status": "failed",
+                           "completed": "2026-11-22 00:22:46Z"}]
+    assert ocf.stale_owner_check("fenced", "me", "r", nodes, [], newer_failure)[0] is False
+    pending = ok + [{"target": "n1", "action": "reboot", "status": "pending"}]
+    assert ocf.stale_owner_check("fenced", "me", "r", nodes, [], pending)[0] is False
+    on = [dict(ok[0], action="on")]
+    assert ocf.stale_owner_check("fenced", "me", "r", nodes, [], on)[0] is False
+
+
+def test_always_and_never():
+    assert ocf.stale_owner_check("always", "me", "r", {"n1": node(unclean="true")}, [])[0] is True
+    assert ocf.stale_owner_check("never", "me", "r", {}, []) == (False, ["force_stale=never"])
+
+
+def test_parse_crm_mon_reads_nodes_and_resources():
+    nodes, resources = ocf.parse_crm_mon((FIXTURES / "crm_mon_1node.xml").read_text())
+    assert list(nodes) == ["cap1"]
+    assert nodes["cap1"]["online"] == "true"
+    assert ("pkg1_ip", "true", ["cap1"]) in [(rid, attrs["active"], on) for rid, attrs, on in resources]
+    assert ocf.stale_owner_check("cluster", "other", "pkg1_ip", nodes, resources)[0] is False
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "sna").glob("error_*.txt")))
+def test_error_parser_agrees_with_the_modules(name):
+    text = (FIXTURES / "sna" / name).read_text()
+    assert ocf.parse_error(text) == _sna.parse_error(text)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "sna").glob("query_*.txt")))
+def test_block_parser_agrees_with_the_modules(name):
+    text = (FIXTURES / "sna" / name).read_text()
+    assert ocf.parse_blocks(text) == _sna.parse_blocks(text)
+
+
+def test_force_stop_argv_agrees_with_the_modules():
+    for command in (None, "{daemon} force_stop --ls={ls_name}", "/site/inact {admin} {ls_name}"):
+        assert ocf.force_stop_argv(command, "snap", "snapadmin", ["HALS", "LS2"]) == _sna.force_stop_argv(
+            command, ls_names=["HALS", "LS2"])
+
+
+def test_admin_argv_agrees_with_the_modules(monkeypatch):
+    monkeypatch.setenv("OCF_RESKEY_flavour", "cslinux")
+    agent = ocf.Agent("x", "s", "l", ocf.SNA_PARAMS, {})
+    cli = ocf.Sna(agent)
+    params = [("ls_name", "HALS"), ("stop_type", "IMMEDIATE_STOP")]
+    assert cli.admin_argv("stop_ls", params) == _sna.admin_argv("stop_ls", dict(params), flavour="cslinux")
+    assert cli.admin_argv("init_node") == ["snaadmin", "init_node"]
+
+
+def test_environment_parameter():
+    assert ocf.parse_environment('SNAEMU_STATE_DIR=/var/lib/x A="b c"') == {"SNAEMU_STATE_DIR": "/var/lib/x",
+                                                                            "A": "b c"}
+    with pytest.raises(ocf.OcfExit) as err:
+        ocf.parse_environment("rm -rf")
+    assert err.value.code == ocf.OCF_ERR_CONFIGURED
