@@ -329,3 +329,37 @@ def definition_diff(kind, wanted, current):
         if _text(value) != (current or {}).get(key, ""):
             changed.append(key)
     return changed
+
+
+def _restriction(value):
+    """Words of an ``allowed_*`` field; an empty list means any (``ANY`` or blank)."""
+    words = [w for w in (value or "").replace(",", " ").split() if w]
+    return [] if [w.upper() for w in words] == ["ANY"] else words
+
+
+def pu_refusals(query_text, address, candidate_macs):
+    """Why the remote SNA host would refuse a candidate, from its PU query (``snahost query``
+    style ``key = value`` blocks with ``allowed_addresses`` and ``allowed_macs``).
+
+    ``address`` is the relocatable IP the link stations come from; ``candidate_macs`` maps each
+    candidate node to the MAC its interface in that subnet has. Returns messages, one per
+    refusal; empty when every candidate may activate every PU.
+    """
+    import ipaddress
+
+    problems = []
+    source = ipaddress.ip_address(address)
+    for pu in parse_blocks(query_text):
+        name = pu.get("pu_name", "?")
+        allowed = _restriction(pu.get("allowed_addresses"))
+        if allowed and not any(source in ipaddress.ip_network(a, strict=False) for a in allowed):
+            problems.append(f"PU {name} from {address} (allowed_addresses: {', '.join(allowed)})")
+        macs = [m.lower() for m in _restriction(pu.get("allowed_macs"))]
+        if macs:
+            for node in sorted(candidate_macs):
+                mac = (candidate_macs[node] or "").lower()
+                if mac not in macs:
+                    problems.append(
+                        f"PU {name} from {node} (MAC {mac or 'unknown'} not in allowed_macs: {', '.join(macs)})"
+                    )
+    return problems

@@ -234,3 +234,32 @@ def test_definition_diff():
     )
     assert definition_diff("ls", {"pu_name": "PU3", "description": "x"}, current) == ["pu_name", "description"]
     assert definition_diff("port", {"port_name": "P", "local_ip": "10.0.0.1"}, None) == ["port_name", "local_ip"]
+
+
+# --- the preflight's restriction check --------------------------------------------------
+_PU = """pu_name                     = HAPU1
+pu_state                    = INACTIVE
+allowed_addresses           = {addresses}
+allowed_macs                = {macs}
+description                 = PU HAPU1
+"""
+
+
+def test_pu_refusals_any_admits_everyone():
+    from ansible_collections.failover.cluster.plugins.module_utils._sna import pu_refusals
+
+    text = _PU.format(addresses="ANY", macs="ANY")
+    assert pu_refusals(text, "198.51.100.50", {"node1": "02:00:00:00:00:11"}) == []
+
+
+def test_pu_refusals_address_and_mac():
+    from ansible_collections.failover.cluster.plugins.module_utils._sna import pu_refusals
+
+    text = _PU.format(addresses="198.51.100.50/32", macs="02:00:00:00:00:11")
+    assert pu_refusals(text, "198.51.100.50", {"node1": "02:00:00:00:00:11", "node2": "02:00:00:00:00:12"}) == [
+        "PU HAPU1 from node2 (MAC 02:00:00:00:00:12 not in allowed_macs: 02:00:00:00:00:11)"
+    ]
+    text = _PU.format(addresses="203.0.113.0/24", macs="ANY")
+    assert pu_refusals(text, "198.51.100.50", {"node1": "x"}) == [
+        "PU HAPU1 from 198.51.100.50 (allowed_addresses: 203.0.113.0/24)"
+    ]
