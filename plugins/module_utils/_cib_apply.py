@@ -25,6 +25,7 @@ about the same time; the patch is also much smaller on the wire.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import tempfile
@@ -99,24 +100,25 @@ def pretty(elements):
     return "\n".join(parts) + ("\n" if parts else "")
 
 
-def dangling_references(cib_xml, packages):
-    """Constraints of ``packages`` that name a resource missing from the CIB."""
-    root = ET.fromstring(cib_xml)
+def dangling_references(cib_xml):
+    """Collection-managed constraints (``fc.<package>.*``) that name a resource missing from the CIB."""
+    root = ET.fromstring(cib_xml) if isinstance(cib_xml, str) else cib_xml
     ids = {element.get("id") for element in root.iter() if element.get("id")}
+    conf = root.find("configuration")
+    constraints = conf.find("constraints") if conf is not None else None
     problems = []
-    for name in packages:
+    for element in constraints if constraints is not None else []:
+        cid = element.get("id", "")
+        if not cid.startswith(cibmodel.ID_PREFIX) or "." not in cid[len(cibmodel.ID_PREFIX):]:
+            continue
+        name = cid[len(cibmodel.ID_PREFIX):].split(".", 1)[0]
         top = cibmodel.resource_id(name)
-        conf = root.find("configuration")
-        constraints = conf.find("constraints") if conf is not None else None
-        for element in constraints if constraints is not None else []:
-            if not element.get("id", "").startswith(top + "."):
-                continue
-            for attr in ("rsc", "with-rsc", "first", "then"):
-                target = element.get(attr)
-                if target and target != top and target not in ids:
-                    other = target[len(cibmodel.ID_PREFIX):] if target.startswith(cibmodel.ID_PREFIX) else target
-                    problems.append("package {0} depends on package {1}, which is neither in this task nor in "
-                                    "the cluster (or this task removes it)".format(name, other))
+        for attr in ("rsc", "with-rsc", "first", "then"):
+            target = element.get(attr)
+            if target and target != top and target not in ids:
+                other = target[len(cibmodel.ID_PREFIX):] if target.startswith(cibmodel.ID_PREFIX) else target
+                problems.append("package {0} depends on package {1}, which is neither in this task nor in "
+                                "the cluster (or this task removes it)".format(name, other))
     return sorted(set(problems))
 
 
@@ -128,8 +130,17 @@ class Plan:
         self.desired = desired
         self.remove = list(remove)
         self.new_xml = cibmodel.merge(live_xml, desired, list(desired), self.remove)
-        self.changes = cibmodel.changed_objects(live_xml, self.new_xml)
-        self.problems = dangling_references(self.new_xml, list(desired))
+        # parse each CIB once (a CIB with 200 packages is ~1 MB of XML)
+        self._live_root = ET.fromstring(live_xml)
+        self._new_root = ET.fromstring(self.new_xml)
+        old = {k: cibmodel._canonical(v) for k, v in _index(self._live_root).items()}
+        new = {k: cibmodel._canonical(v) for k, v in _index(self._new_root).items()}
+        self.changes = {
+            "added": sorted(k for k in new if k not in old),
+            "removed": sorted(k for k in old if k not in new),
+            "changed": sorted(k for k in new if k in old and new[k] != old[k]),
+        }
+        self.problems = dangling_references(self._new_root)
 
     @property
     def changed(self):
@@ -137,8 +148,8 @@ class Plan:
 
     def diff(self):
         """Before/after XML of the objects that change (Ansible's diff format)."""
-        old = _index(ET.fromstring(self.live_xml))
-        new = _index(ET.fromstring(self.new_xml))
+        old = _index(self._live_root)
+        new = _index(self._new_root)
         before = [old[k] for k in sorted(self.changes["removed"] + self.changes["changed"])]
         after = [new[k] for k in sorted(self.changes["added"] + self.changes["changed"])]
         return {"before": pretty(before), "after": pretty(after), "before_header": "CIB (live)",
@@ -146,8 +157,8 @@ class Plan:
 
     def versioned_new_xml(self):
         """The new CIB with epoch = live epoch + 1 (so the patch carries a version check)."""
-        root = ET.fromstring(self.new_xml)
-        live = ET.fromstring(self.live_xml)
+        live = self._live_root
+        root = copy.copy(self._new_root)  # shallow: only the root's attributes change
         root.set("epoch", str(int(live.get("epoch", "0")) + 1))
         root.set("num_updates", live.get("num_updates", "0"))
         root.set("admin_epoch", live.get("admin_epoch", "0"))

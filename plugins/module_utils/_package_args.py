@@ -50,7 +50,8 @@ def compile_request(params):
         raise ArgumentProblem("cluster: required with state=present (the packages are validated against its nodes "
                               "and subnets)")
     warnings = []
-    cluster, cluster_warnings = build_cluster(params["cluster"], prefix=params.get("cluster_field_prefix") or "cluster_")
+    prefix = params.get("cluster_field_prefix") or "cluster_"
+    cluster, cluster_warnings = build_cluster(params["cluster"], prefix=prefix)
     warnings.extend(cluster_warnings)
     compiled = compile_packages(params["packages"], cluster, prefix=params.get("field_prefix") or "packages",
                                 known_packages=params.get("known_packages") or ())

@@ -45,8 +45,7 @@ attributes:
       - The diff shows the XML of each resource and constraint that is added, removed or changed.
   action:
     support: full
-    details:
-      - Validation and compilation run on the controller; the node only merges and patches.
+    description: Validates and compiles on the controller (action plugin); the node only merges and patches.
 options:
   state:
     description:
@@ -153,7 +152,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changes:
-  description: Top-level CIB objects that were (or in check mode would be) changed, as C(resources/<id>) or C(constraints/<id>).
+  description:
+    - Top-level CIB objects that were (or in check mode would be) changed, as C(resources/<id>)
+      or C(constraints/<id>).
   returned: always
   type: dict
   contains:

@@ -272,19 +272,23 @@ def managed_packages(cib_xml):
 
 
 def _carry_runtime_meta(live, new):
-    """Keep target-role / is-managed as the cluster has them (package_state owns them)."""
-    live_meta = live.find("meta_attributes")
+    """Keep target-role / is-managed as the cluster has them (package_state owns them).
+
+    They are looked for in every meta_attributes block of the live element: crm_resource
+    --meta (without --set-name) writes them into a block of its own, ``<id>-meta_attributes``.
+    They are carried over into the compiled element's first block.
+    """
     new_meta = new.find("meta_attributes")
     if new_meta is None:
         return
-    for pair in list(new_meta.findall("nvpair")):
-        if pair.get("name") in RUNTIME_META:
-            new_meta.remove(pair)
-    if live_meta is None:
-        return
-    for pair in live_meta.findall("nvpair"):
-        if pair.get("name") in RUNTIME_META:
-            new_meta.append(copy.deepcopy(pair))
+    for block in new.findall("meta_attributes"):
+        for pair in list(block.findall("nvpair")):
+            if pair.get("name") in RUNTIME_META:
+                block.remove(pair)
+    for block in live.findall("meta_attributes"):
+        for pair in block.findall("nvpair"):
+            if pair.get("name") in RUNTIME_META:
+                new_meta.append(copy.deepcopy(pair))
 
 
 def merge(live_cib_xml, desired, managed_names=None, remove_names=()):

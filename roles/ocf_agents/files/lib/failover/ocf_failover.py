@@ -123,7 +123,11 @@ class Agent:
             return self.actions[action][0]()
         except OcfExit as exc:
             if exc.message:
-                log("err" if exc.code not in (OCF_SUCCESS, OCF_NOT_RUNNING) else "info", exc.message)
+                failed = exc.code not in (OCF_SUCCESS, OCF_NOT_RUNNING)
+                log("err" if failed else "info", exc.message)
+                if failed:
+                    # Pacemaker shows this line as the failed action's exit reason (crm_mon).
+                    sys.stderr.write("ocf-exit-reason:%s\n" % exc.message.splitlines()[0][:250])
             return exc.code
 
 

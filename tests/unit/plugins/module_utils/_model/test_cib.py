@@ -258,6 +258,24 @@ def test_merge_preserves_runtime_target_role():
     assert 'value="Started"' in again
 
 
+def test_merge_keeps_target_role_that_crm_resource_wrote_in_its_own_block():
+    once = cib.merge(LIVE, compiled([web()]))
+    root = ET.fromstring(once)
+    group = root.find("configuration/resources/group[@id='fc.web']")
+    block = ET.Element("meta_attributes", {"id": "fc.web-meta_attributes"})
+    ET.SubElement(block, "nvpair", {"id": "fc.web-meta_attributes-target-role", "name": "target-role",
+                                    "value": "Stopped"})
+    group.insert(1, block)
+    halted = ET.tostring(root, encoding="unicode")
+    again = cib.merge(halted, compiled([web()]))
+    assert 'name="target-role" value="Stopped"' in again
+    group = ET.fromstring(again).find("configuration/resources/group[@id='fc.web']")
+    assert [b.get("id") for b in group.findall("meta_attributes")] == ["fc.web-meta"]
+    assert meta(group)["target-role"] == "Stopped"
+    # the carried pair changes the compiled element, so the block layout counts as a change once
+    assert cib.changed_objects(again, cib.merge(again, compiled([web()])))["changed"] == []
+
+
 def test_merge_removes_package_and_its_move_constraints():
     once = cib.merge(LIVE, compiled([web(), DB]))
     root = ET.fromstring(once)
