@@ -27,6 +27,9 @@ if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 os.environ.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
 os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS))
+# Molecule and ansible-lint install "the collection under test" into $ANSIBLE_HOME/collections;
+# scripts/setup makes that a symlink to the checkout (see there), never a copy in ~/.ansible.
+os.environ.setdefault("ANSIBLE_HOME", str(ROOT / ".cache" / "ansible-home"))
 
 
 @pytest.fixture

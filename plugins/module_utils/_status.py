@@ -48,6 +48,7 @@ def _parse_resource(elem):
         "failed": _bool(elem.get("failed")),
         "managed": _bool(elem.get("managed", "true")),
         "blocked": _bool(elem.get("blocked")),
+        "pending": elem.get("pending"),
         "nodes": nodes,
     }
 
