@@ -223,6 +223,16 @@ SNA_PARAMS = [
 ]
 
 
+def force_failure_reason(out, err):
+    """Why a forced stale-node stop failed, for the exit reason: the link stations whose PU was not
+    freed with the remote's result and sense (e.g. ``HALS1 (PU HAPU1): REFUSED MAC_NOT_ALLOWED``), else
+    the command's last line."""
+    refused = ["%s (PU %s): %s" % (b.get("ls_name"), b.get("pu_name"), " ".join(
+        x for x in (b.get("result"), b.get("sense")) if x)) for b in parse_blocks(out)
+        if "result" in b and b.get("result") not in ("FORCED", "NOT_ACTIVE")]
+    return "; ".join(refused) or last_line(err, out)
+
+
 def parse_blocks(text):
     """``key = value`` blocks (blank line or a repeated key ends one) -> list of dicts."""
     objects, current = [], {}
