@@ -1,6 +1,6 @@
 # Copyright: failover.cluster contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the runbooks use to turn probe samples and switch steps into a report."""
+"""The downtime a probe saw, for the runbooks' reports."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.failover.cluster.plugins.module_utils._timeline import downtime, parse_probe, render_markdown
+from ansible_collections.failover.cluster.plugins.module_utils._timeline import downtime, parse_probe
 
 
 def probe_downtime(text, started, ended=None):
@@ -66,10 +66,6 @@ def probe_downtime(text, started, ended=None):
     }
 
 
-def timeline_markdown(report):
-    return render_markdown(report)
-
-
 class FilterModule:
     def filters(self):
-        return {"probe_downtime": probe_downtime, "timeline_markdown": timeline_markdown}
+        return {"probe_downtime": probe_downtime}
