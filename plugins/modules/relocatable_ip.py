@@ -234,11 +234,6 @@ def main():
         module.fail_json(msg="interface: {0} is down; bring it up before adding {1}".format(ifname, address),
                          **result)
 
-    result["changed"] = True
-    if module._diff:
-        before = ipv4_of(links, ifname)
-        result["diff"] = {"before": before, "after": before + result["address"] + "\n", "before_header": ifname,
-                          "after_header": ifname}
     arping = runner.which("arping") if params["duplicate_detection"] or params["gratuitous_arp"] else None
     if params["duplicate_detection"]:
         count = max(1, params["detection_count"])
@@ -252,6 +247,12 @@ def main():
         if rc not in (0, 1) or (rc == 1 and not found["replies"]):
             module.fail_json(msg="duplicate address detection failed (arping exit {0}): {1}".format(
                 rc, (err or out).strip()), **result)
+    # Only now, with no other host answering for the address, is there a change to make.
+    result["changed"] = True
+    if module._diff:
+        before = ipv4_of(links, ifname)
+        result["diff"] = {"before": before, "after": before + result["address"] + "\n", "before_header": ifname,
+                          "after_header": ifname}
     add = [ip, "addr", "add", result["address"], "dev", ifname]
     garp = None
     if params["gratuitous_arp"]:

@@ -80,6 +80,8 @@ def test_duplicate_detection_names_the_mac_that_answered(run_module, net):
         assert result["msg"] == ("address: 198.51.100.61 is already in use on the network of {0}: answered by MAC "
                                  "{1}; nothing was added".format(net.host_if, peer_mac))
         assert result["duplicate"]["macs"] == [peer_mac]
+        assert result["changed"] is False  # refused: nothing was (or would be) added
+        assert "diff" not in result
     assert addresses(net, net.host, net.host_if) == ["198.51.100.11/24"]
 
 
