@@ -346,7 +346,7 @@ def force_stop_argv(command, daemon, admin, ls_names):
     return argv
 
 
-def wait_until(probe, timeout, step=0.5):
+def wait_until(probe, timeout, step=0.1):
     deadline = time.monotonic() + timeout
     value = probe()
     while not value and time.monotonic() < deadline:
