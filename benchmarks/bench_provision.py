@@ -8,7 +8,7 @@ Prints, and writes as JSON with --json:
 
 Run as root from the checkout (after scripts/setup):
   .venv/bin/python benchmarks/bench_provision.py [--json out.json] [--runs 3]
-The lab it brings up (prefix bench-prov) is torn down at the end, whatever happens.
+The lab it brings up (prefix bench-prov, or --prefix) is torn down at the end, whatever happens.
 """
 
 from __future__ import annotations
@@ -92,7 +92,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write the figures to this file")
     parser.add_argument("--runs", type=int, default=3, help="start-to-quorate repetitions")
+    parser.add_argument("--prefix", default="bench-prov", help="lab prefix (default bench-prov)")
     args = parser.parse_args()
+    global PREFIX  # noqa: PLW0603 - lab() reads it
+    PREFIX = args.prefix
     results = {}
     try:
         lab("up", "--replace", "--spec", str(ROOT / "lab" / "specs" / "demo.yml"))
