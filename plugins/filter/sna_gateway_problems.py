@@ -14,7 +14,7 @@ description:
     twice) and the relocatable IP and candidates against the package rules of the validated
     cluster description (address inside the subnet, not its network or broadcast address, the
     subnet on every candidate, candidates are cluster nodes).
-  - Returns one message per problem, each C(<variable path>: <rule>); empty when valid.
+  - "Returns one message per problem, each C(<variable path>: <rule>); empty when valid."
 positional: package_name, nodes, ip, node, port, link_stations
 options:
   _input:

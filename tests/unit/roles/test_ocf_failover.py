@@ -120,3 +120,12 @@ def test_environment_parameter():
     with pytest.raises(ocf.OcfExit) as err:
         ocf.parse_environment("rm -rf")
     assert err.value.code == ocf.OCF_ERR_CONFIGURED
+
+
+def test_a_refused_forced_stop_names_the_link_station_and_the_remote_sense():
+    out = (
+        "ls_name = HALS1\npu_name = HAPU1\nresult = REFUSED\nsense = MAC_NOT_ALLOWED\nprevious_owner_address =\n\n"
+        "ls_name = HALS2\npu_name = HAPU2\nresult = NOT_ACTIVE\nsense =\nprevious_owner_address =\n"
+    )
+    assert ocf.force_failure_reason(out, "") == "HALS1 (PU HAPU1): REFUSED MAC_NOT_ALLOWED"
+    assert ocf.force_failure_reason("", "snap: cannot read sna_node.cfg\n") == "snap: cannot read sna_node.cfg"
