@@ -36,7 +36,11 @@ def installed(tmp_path_factory):
     assert tarball.is_file()
     dest = work / "collections"
     (work / "ansible.cfg").write_text("")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(work / "ansible.cfg"), HOME=str(work))
+    # A clean Ansible: no project config, no collection path and no ANSIBLE_HOME of the
+    # checkout (whose collections/ links back to the checkout and would count as installed).
+    env = dict(
+        os.environ, ANSIBLE_CONFIG=str(work / "ansible.cfg"), HOME=str(work), ANSIBLE_HOME=str(work / "ansible-home")
+    )
     env.pop("ANSIBLE_COLLECTIONS_PATH", None)
     subprocess.run(
         [BIN / "ansible-galaxy", "collection", "install", "--offline", "-p", str(dest), str(tarball)],
