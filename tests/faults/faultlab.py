@@ -37,6 +37,10 @@ class DualActiveError(AssertionError):
     """Two nodes answered for the relocatable IP (or held PUs) at the same probe."""
 
 
+class NoSurvivorError(AssertionError):
+    """A partition round in which neither side ran the package until the partition healed."""
+
+
 def log(text):
     """Progress and figures, shown with pytest -s and kept in the report's captured output."""
     print(f"[faults {time.strftime('%H:%M:%S')}] {text}", flush=True)

@@ -25,6 +25,7 @@ from faultlab import (
     PYTESTMARK,
     ROUNDS,
     Lab,
+    NoSurvivorError,
     Probe,
     analyse,
     log,
@@ -58,6 +59,10 @@ def fence_history(lab, node):
     return lab.sh(node, "stonith_admin --history '*' --verbose 2>&1", timeout=30).stdout
 
 
+@pytest.mark.xfail(
+    raises=NoSurvivorError, strict=False,
+    reason="known defect (docs/reliability.md): the fence race of a 2-node SBD cluster has no delay, so both "
+           "nodes can fence each other (no service until the partition heals). Not strict: the race is random.")
 def test_partition_with_lock_lun(lab):
     rounds = []
     for i in range(ROUNDS):
@@ -80,13 +85,18 @@ def test_partition_with_lock_lun(lab):
                             return node
                 return None
 
-            recovered_s, winner = wait_for(one_side_serves, 240, what="one side serving",
-                                     detail=lambda probe=probe: ([lab.view(n) for n in NODES], probe.last()))
-            entry["recovered_s"], entry["winner"] = round(recovered_s, 1), winner
+            try:
+                recovered_s, winner = wait_for(
+                    one_side_serves, 150, what="one side serving",
+                    detail=lambda probe=probe: ([lab.view(n) for n in NODES], probe.last()))
+            except AssertionError as exc:  # recorded: both nodes fenced each other (see the xfail below)
+                recovered_s, winner, entry["no_survivor"] = None, None, str(exc)[:600]
+            entry["recovered_s"], entry["winner"] = recovered_s and round(recovered_s, 1), winner
             time.sleep(HOLD)
-            loser = other(winner)
-            assert not lab.holds_ip(loser), lab.addresses(loser)
-            assert pus_owned_by(lab.snahost_query(), winner), lab.snahost_query()
+            if winner:
+                loser = other(winner)
+                assert not lab.holds_ip(loser), lab.addresses(loser)
+                assert pus_owned_by(lab.snahost_query(), winner), lab.snahost_query()
             t_heal = time.monotonic()
             lab.ctl("heal")
             lab.settled(timeout=300)
@@ -108,7 +118,12 @@ def test_partition_with_lock_lun(lab):
     assert sum(r["probes"] for r in rounds) > 100 * ROUNDS
     assert [r["violations"] for r in rounds if r["violations"]] == []
     # the loser of each race was fenced (reset through its SBD slot), the winner was not
-    assert all(r["rebooted"] == [other(r["winner"])] for r in rounds), [(r["winner"], r["rebooted"]) for r in rounds]
+    won = [r for r in rounds if r["winner"]]
+    assert all(r["rebooted"] == [other(r["winner"])] for r in won), [(r["winner"], r["rebooted"]) for r in won]
+    lost = [r for r in rounds if not r["winner"]]
+    assert all(r["rebooted"] == list(NODES) for r in lost), [(r["round"], r["rebooted"]) for r in lost]
+    if lost:
+        raise NoSurvivorError(f"rounds {[r['round'] for r in lost]}: both nodes fenced each other")
 
 
 def disk_of(lab):

@@ -16,7 +16,7 @@ that a fingerprint of every host is the same before and after: corosync.conf and
 CIB configuration and its epoch, addresses, daemon PIDs, the SNA definitions and the remote
 host's PU table (owner, session counter), the qnetd settings.
 
-    sudo .venv/bin/pytest -m lab tests/integration/test_bad_input_corpus.py   # ~10 min
+    sudo .venv/bin/pytest -m lab tests/integration/test_bad_input_corpus.py   # ~6.5 min
 """
 
 from __future__ import annotations
