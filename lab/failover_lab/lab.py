@@ -518,9 +518,12 @@ class Lab:
             self._write_boot(h)
             pid = self.pid1(h)
             if pid:
+                # The host's /tmp (and so a checkout under /tmp) is private to the host: hand
+                # node_init's source over instead of a path to it.
                 code = (
-                    "import sys; sys.path.insert(0, sys.argv[1]); import node_init, json; "
-                    "node_init.add_disk_node(json.loads(sys.argv[2]))"
+                    "import json, sys, types; m = types.ModuleType('node_init'); "
+                    "exec(compile(sys.argv[1], 'node_init.py', 'exec'), m.__dict__); "
+                    "m.add_disk_node(json.loads(sys.argv[2]))"
                 )
                 system.run(
                     [
@@ -532,7 +535,7 @@ class Lab:
                         system.helper_python(),
                         "-c",
                         code,
-                        str(PKG_DIR),
+                        (PKG_DIR / "node_init.py").read_text(),
                         json.dumps(dict(info, name=name)),
                     ]
                 )
