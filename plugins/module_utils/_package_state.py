@@ -32,9 +32,10 @@ def pin_id(name):
     return NOSWITCH_PREFIX + name
 
 
-def pin_xml(name, node):
-    """The switching pin of package ``name`` to ``node``."""
-    cid = pin_id(name)
+def pin_xml(name, node, cid=None):
+    """A location rule that lets package ``name`` run only on ``node``: the switching pin
+    (id ``fc-noswitch-<name>``), or with ``cid`` another rule of the same shape."""
+    cid = cid or pin_id(name)
     loc = ET.Element("rsc_location", {"id": cid, "rsc": cibmodel.resource_id(name)})
     rule = ET.SubElement(loc, "rule", {"id": cid + "-rule", "score": "-" + cibmodel.INFINITY})
     ET.SubElement(rule, "expression", {"id": cid + "-expr", "attribute": UNAME, "operation": "ne", "value": node})

@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from ansible_collections.failover.cluster.plugins.module_utils._model.cluster import property_text
+
 BOOTSTRAP_SET = "cib-bootstrap-options"
-
-
-def property_text(value):
-    """The text Pacemaker stores for a property value (booleans as true/false)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def parse_crm_config(text):

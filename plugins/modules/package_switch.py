@@ -147,12 +147,11 @@ commands:
 """
 
 import time
-import xml.etree.ElementTree as ET
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.failover.cluster.plugins.module_utils._model import cib as cibmodel
-from ansible_collections.failover.cluster.plugins.module_utils._package_state import check, read_package
+from ansible_collections.failover.cluster.plugins.module_utils._package_state import check, pin_xml, read_package
 from ansible_collections.failover.cluster.plugins.module_utils._runner import CommandError, Runner
 from ansible_collections.failover.cluster.plugins.module_utils._status import parse_crm_mon_xml
 from ansible_collections.failover.cluster.plugins.module_utils._timeline import Observer, members
@@ -162,11 +161,7 @@ RUNBOOK_PREFIX = "fc-runbook-"
 
 def runbook_rule(package, node):
     """A location rule that lets the package run only on ``node`` while the runbook works."""
-    cid = RUNBOOK_PREFIX + package
-    loc = ET.Element("rsc_location", {"id": cid, "rsc": cibmodel.resource_id(package)})
-    rule = ET.SubElement(loc, "rule", {"id": cid + "-rule", "score": "-" + cibmodel.INFINITY})
-    ET.SubElement(rule, "expression", {"id": cid + "-expr", "attribute": "#uname", "operation": "ne", "value": node})
-    return ET.tostring(loc, encoding="unicode")
+    return pin_xml(package, node, cid=RUNBOOK_PREFIX + package)
 
 
 class Cluster:
