@@ -66,11 +66,6 @@ def one_side_serves(lab, probe):
     return check
 
 
-@pytest.mark.xfail(
-    raises=DualActiveError, strict=True,
-    reason="known defect (docs/reliability.md): without fencing, when the package runs on the losing side, the "
-           "winner adds the relocatable IP while the loser is still stopping the package (IP answered by both "
-           "nodes for ~4 s); the PUs are never dual-active. Remove this mark when the IP waits for the loser.")
 def test_partition_with_quorum_server(lab):
     rounds = []
     for i in range(ROUNDS):

@@ -7,7 +7,8 @@ private tmpfs mounts over every directory the daemons write (``/run``, ``/dev/sh
 ``/etc/corosync``, ``/var/lib/pacemaker``, ``/var/lib/corosync``, ``/var/log/...``), a veth
 pair with a documentation address (198.51.100.11/24 on ``d0``), its own hostname, a
 ``corosync.conf`` and a CIB seeded with ``stonith-enabled=false`` and ``dc-deadtime=5s``,
-then starts corosync and pacemakerd. Nothing it does is visible outside its
+then starts corosync and pacemakerd. The node sees the collection's OCF agents (provider
+``failover``, from this checkout) under a private ``/usr/lib/ocf``. Nothing it does is visible outside its
 namespaces; ``stop()`` SIGKILLs that PID 1 (the kernel then kills every process of the PID
 namespace, and the mount and network namespaces go with them).
 
@@ -28,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+AGENTS = Path(__file__).resolve().parents[2] / "roles" / "ocf_agents" / "files"
+
 SETUP = r"""
 set -e
 mount -t tmpfs none /run
@@ -38,6 +41,16 @@ done
 mkdir -p /var/lib/pacemaker/cib /var/lib/pacemaker/pengine /var/lib/pacemaker/blackbox /var/lib/pacemaker/cores \
   /run/pacemaker /run/resource-agents
 chown -R hacluster:haclient /var/lib/pacemaker /var/log/pacemaker
+# the collection's OCF agents (provider failover), from the checkout, in this node only: a private
+# /usr/lib/ocf whose other providers are links to the host's
+mkdir -p /run/ocf-host /run/ocf/resource.d /run/ocf/lib
+mount --bind /usr/lib/ocf /run/ocf-host
+for d in /run/ocf-host/resource.d/* /run/ocf-host/lib/*; do
+  case "$d" in */failover) ;; *) ln -s "$d" "/run/ocf/${d#/run/ocf-host/}" ;; esac
+done
+cp -r "$FC_AGENTS/resource.d/failover" /run/ocf/resource.d/failover
+cp -r "$FC_AGENTS/lib/failover" /run/ocf/lib/failover
+mount --bind /run/ocf /usr/lib/ocf
 hostname "$FC_NODE"
 ip link set lo up
 ip link add d0 type veth peer name d1
@@ -146,7 +159,8 @@ class PacemakerNode:
                         for k, v in self.properties.items())
         Path(self.dir, "cib.xml").write_text(CIB.format(extra=extra))
         Path(self.dir, "setup.sh").write_text(SETUP)
-        env = dict(os.environ, FC_NODE=self.node, FC_ADDR=self.addr, FC_DIR=self.dir, LC_ALL="C")
+        env = dict(os.environ, FC_NODE=self.node, FC_ADDR=self.addr, FC_DIR=self.dir, FC_AGENTS=str(AGENTS),
+                   LC_ALL="C")
         self.proc = subprocess.Popen(
             ["unshare", "--net", "--mount", "--uts", "--ipc", "--pid", "--fork", "--mount-proc",
              "python3", "-c", REAPER, str(Path(self.dir, "setup.sh"))],

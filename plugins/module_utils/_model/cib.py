@@ -25,6 +25,7 @@ PACKAGE_ATTR = "failover-cluster-package"
 NOSWITCH_PREFIX = "fc-noswitch-"  # package_state's pin (cmmodpkg -d); same value as _status.SWITCHING_BAN_PREFIX
 RUNTIME_META = ("target-role", "is-managed")  # owned by package_state once the package exists
 SCRIPT_AGENT = ("ocf", "failover", "script")  # runs <script> start|stop; shipped by this collection
+IP_AGENT = "ocf:failover:ip"  # IPaddr2 behind an ARP in-use check (and a release window without fencing)
 STICKINESS_MANUAL = 10000  # above any location preference difference, below INFINITY (moves still work)
 LOCATION_STEP = 10
 INFINITY = "INFINITY"
@@ -135,8 +136,7 @@ def compile_package(pkg, cluster):
         root.set("description", pkg.description)
 
     meta = [(MARK_NAME, MARK_VALUE), (PACKAGE_ATTR, pkg.name)]
-    if pkg.pacemaker_priority:
-        meta.append(("priority", pkg.pacemaker_priority))
+    meta.append(("priority", pkg.pacemaker_priority))
     if pkg.type == "failover":
         meta.append(("resource-stickiness", STICKINESS_MANUAL if pkg.failback_policy == "manual" else 0))
     else:
@@ -165,8 +165,10 @@ def compile_package(pkg, cluster):
     if pkg.pre_script:
         script(top + ".pre", pkg.pre_script)
     for k, ip in enumerate(pkg.ips):
-        _primitive(group, "{0}.ip{1}".format(top, k), "ocf:heartbeat:IPaddr2",
-                   [("ip", ip.address), ("cidr_netmask", ip.prefixlen)], [("migration-threshold", 1)],
+        params = [("ip", ip.address), ("cidr_netmask", ip.prefixlen)]
+        if not fence_ok and pkg.ip_release_window:
+            params.append(("release_window", pkg.ip_release_window))
+        _primitive(group, "{0}.ip{1}".format(top, k), IP_AGENT, params, [("migration-threshold", 1)],
                    _ops(run or 20, halt or 20, 10, 20, node_fence))
     extra("after_ips")
     for svc in pkg.services:

@@ -30,8 +30,10 @@ STAGES = ("after_ips", "after_services")
 PKG_KEYS = (
     "package_name", "package_type", "node_name", "auto_run", "failover_policy", "failback_policy", "priority",
     "node_fail_fast_enabled", "ip", "services", "dependencies", "run_script_timeout", "halt_script_timeout",
-    "external_pre_script", "external_script", "resources", "description",
+    "external_pre_script", "external_script", "resources", "description", "ip_release_window",
 )
+IP_RELEASE_WINDOW = 3  # s; the SNA package's orderly halt on a cut-off node took 0.8-2.9 s on the lab
+IP_RELEASE_WINDOW_MAX = 300
 IP_KEYS = ("ip_subnet", "ip_address")
 SERVICE_KEYS = ("service_name", "service_cmd", "service_unit", "service_restart", "service_fail_fast_enabled",
                 "service_halt_timeout")
@@ -103,11 +105,17 @@ class Package:
     script: object
     resources: tuple
     description: object = None
+    ip_release_window: int = IP_RELEASE_WINDOW
 
     @property
     def pacemaker_priority(self):
-        """Serviceguard: 1 is the highest priority; Pacemaker: higher wins. no_priority -> 0."""
-        return 0 if self.priority is None else SG_PRIORITY_MAX + 1 - self.priority
+        """Serviceguard: 1 is the highest priority; Pacemaker: higher wins.
+
+        Serviceguard 1..3000 -> Pacemaker 3001..2; no_priority -> 1 (below every numbered package,
+        as in Serviceguard, but never 0: a node's fencing priority is the sum of the priorities of
+        what it runs, and ``priority-fencing-delay`` only protects a node whose packages count).
+        """
+        return 1 if self.priority is None else SG_PRIORITY_MAX + 2 - self.priority
 
 
 def build_packages(specs, cluster, prefix="packages", known_packages=()):
@@ -188,6 +196,9 @@ def _read_package(p, path, spec, cluster):
     services = _read_services(p, f.join(path, "services"), spec.get("services"))
     deps = _read_dependencies(p, f.join(path, "dependencies"), spec.get("dependencies"))
     resources = _read_resources(p, f.join(path, "resources"), spec.get("resources"))
+    release = spec.get("ip_release_window")
+    release = IP_RELEASE_WINDOW if release is None else f.read_int(
+        p, f.join(path, "ip_release_window"), release, None, 0, IP_RELEASE_WINDOW_MAX)
     description = spec.get("description")
     if description is not None and (not isinstance(description, str) or "\n" in description):
         p.error(f.join(path, "description"), "must be a one-line string")
@@ -200,7 +211,7 @@ def _read_package(p, path, spec, cluster):
         name=name, type=ptype, nodes=nodes, all_nodes=all_nodes, auto_run=auto_run, failover_policy=fo,
         failback_policy=fb, priority=priority, node_fail_fast=nff, ips=tuple(ips), services=tuple(services),
         dependencies=tuple(deps), run_timeout=run_timeout, halt_timeout=halt_timeout, pre_script=pre, script=script,
-        resources=tuple(resources), description=description,
+        resources=tuple(resources), description=description, ip_release_window=release,
     )
 
 

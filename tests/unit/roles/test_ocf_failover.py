@@ -129,3 +129,61 @@ def test_a_refused_forced_stop_names_the_link_station_and_the_remote_sense():
     )
     assert ocf.force_failure_reason(out, "") == "HALS1 (PU HAPU1): REFUSED MAC_NOT_ALLOWED"
     assert ocf.force_failure_reason("", "snap: cannot read sna_node.cfg\n") == "snap: cannot read sna_node.cfg"
+
+
+# ------------------------------------------------------------------------ ARP probe (ocf:failover:ip)
+MAC_A = "02:00:00:00:00:0a"
+MAC_B = "02:00:00:00:00:0b"
+
+
+def arp_frame(op, sha, spa, tpa):
+    import socket
+    import struct
+
+    sender = bytes.fromhex(sha.replace(":", ""))
+    return (b"\xff" * 6 + sender + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + sender
+            + socket.inet_aton(spa) + b"\0" * 6 + socket.inet_aton(tpa))
+
+
+def test_arp_probe_frame_is_an_rfc5227_probe():
+    frame = ocf.arp_probe_frame(MAC_A, "198.51.100.50")
+    assert len(frame) == 42
+    assert frame[:6] == b"\xff" * 6 and frame[6:12] == bytes.fromhex("02000000000a") and frame[12:14] == b"\x08\x06"
+    assert frame[14:22] == bytes.fromhex("0001080006040001")  # Ethernet/IPv4, request
+    assert frame[28:32] == b"\0\0\0\0"  # sender IP 0.0.0.0: nobody's ARP cache learns from a probe
+    assert frame[38:42] == bytes([198, 51, 100, 50])
+    assert ocf.arp_claimant(frame, "198.51.100.50", MAC_B) is None  # a probe claims nothing
+
+
+@pytest.mark.parametrize(("frame", "claimant"), [
+    (arp_frame(2, MAC_B, "198.51.100.50", "198.51.100.11"), MAC_B),  # the holder's reply
+    (arp_frame(1, MAC_B, "198.51.100.50", "198.51.100.50"), MAC_B),  # its gratuitous announcement
+    (arp_frame(2, MAC_B, "198.51.100.51", "198.51.100.11"), None),  # another address
+    (arp_frame(2, MAC_A, "198.51.100.50", "198.51.100.11"), None),  # our own frame
+    (arp_frame(2, MAC_B, "198.51.100.50", "198.51.100.11")[:30], None),  # truncated
+    (b"\0" * 12 + b"\x08\x00" + b"\0" * 28, None),  # not ARP
+])
+def test_arp_claimant(frame, claimant):
+    assert ocf.arp_claimant(frame, "198.51.100.50", MAC_A) == claimant
+
+
+def test_wait_address_free_needs_quiet_probes_in_a_row():
+    answers = iter([{MAC_B}, set(), {MAC_B}, set(), set(), {MAC_B}])
+    ticks = iter(range(100))
+    assert ocf.wait_address_free(lambda: next(answers), 2, 50, clock=lambda: next(ticks)) == (True, {MAC_B}, 5)
+
+
+def test_wait_address_free_gives_up_at_the_deadline():
+    ticks = iter(range(100))
+    free, holders, probes = ocf.wait_address_free(lambda: {MAC_B}, 2, 3, clock=lambda: next(ticks))
+    assert (free, holders) == (False, {MAC_B}) and probes == 3
+
+
+def test_gone_unexpectedly():
+    nodes = {
+        "node1": {"online": "true", "expected_up": "true"},
+        "node2": {"online": "false", "expected_up": "true"},  # crashed or cut off
+        "node3": {"online": "false", "expected_up": "false"},  # stopped cleanly, or never joined
+    }
+    assert ocf.gone_unexpectedly(nodes) == ["node2"]
+    assert ocf.gone_unexpectedly({"node1": {"online": "true", "expected_up": "true"}}) == []

@@ -9,8 +9,9 @@ only, for Debian 12's /usr/bin/python3.
 
 Contents: OCF exit codes, parameters and meta-data; running commands (argv lists, LC_ALL=C);
 the SNA product's command line (SNAplus2 / CS/Linux flavours, ``verb, key=value`` syntax,
-``key = value`` query output, ``primary_rc`` / ``secondary_rc`` errors); and the stale-node rule
-that decides whether the node agent may force a stale SNA node out.
+``key = value`` query output, ``primary_rc`` / ``secondary_rc`` errors); the stale-node rule
+that decides whether the node agent may force a stale SNA node out; and the ARP probe (RFC 5227)
+that tells whether another host still answers for a relocatable address.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import re
 import shlex
 import socket
+import struct
 import subprocess
 import sys
 import syslog
@@ -473,3 +475,97 @@ def cluster_allows_force(policy, resource):
                 except ET.ParseError:
                     pass
     return stale_owner_check(policy, local, resource, nodes, resources, events)
+
+
+# ------------------------------------------------------------------------ ARP address probe (RFC 5227)
+ETH_P_ARP = 0x0806
+
+
+def mac_bytes(mac):
+    value = bytes.fromhex(mac.replace(":", "").replace("-", ""))
+    if len(value) != 6:
+        raise ValueError("%r is not a MAC address" % mac)
+    return value
+
+
+def mac_text(raw):
+    return ":".join("%02x" % b for b in raw)
+
+
+def arp_probe_frame(mac, ip):
+    """An Ethernet frame holding an ARP probe for ``ip`` from ``mac``: broadcast, sender IP 0.0.0.0
+    (so no neighbour learns anything from it), target IP ``ip`` (RFC 5227, 2.1.1)."""
+    own = mac_bytes(mac)
+    header = b"\xff" * 6 + own + struct.pack("!H", ETH_P_ARP)
+    body = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + own + b"\0" * 4 + b"\0" * 6 + socket.inet_aton(ip)
+    return header + body
+
+
+def arp_claimant(frame, ip, own_mac):
+    """The MAC of another host that claims ``ip`` in this frame, else None.
+
+    A host claims an address when it sends any ARP packet (reply, request or announcement) with
+    that address as the sender IP (RFC 5227, 2.1.1). Our own frames never count."""
+    if len(frame) < 42 or frame[12:14] != b"\x08\x06":
+        return None
+    htype, ptype, hlen, plen, _op = struct.unpack("!HHBBH", frame[14:22])
+    if (htype, ptype, hlen, plen) != (1, 0x0800, 6, 4) or frame[28:32] != socket.inet_aton(ip):
+        return None
+    sender = frame[22:28]
+    if sender == mac_bytes(own_mac):
+        return None
+    return mac_text(sender)
+
+
+def arp_holders(nic, ip, own_mac, wait):
+    """Send one ARP probe for ``ip`` on ``nic`` and return the set of MACs that claim it within
+    ``wait`` seconds. Needs CAP_NET_RAW (agents run as root)."""
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
+    holders = set()
+    try:
+        sock.bind((nic, ETH_P_ARP))
+        sock.send(arp_probe_frame(own_mac, ip))
+        deadline = time.monotonic() + wait
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            sock.settimeout(left)
+            try:
+                frame = sock.recv(128)
+            except socket.timeout:
+                break
+            claimant = arp_claimant(frame, ip, own_mac)
+            if claimant:
+                holders.add(claimant)
+    finally:
+        sock.close()
+    return holders
+
+
+def wait_address_free(probe, quiet_needed, timeout, clock=time.monotonic):
+    """Probe until ``quiet_needed`` probes in a row got no claimant, or ``timeout`` passed.
+
+    ``probe()`` returns the set of MACs that answered one probe. Returns ``(free, last_holders,
+    probes)``: the address may be taken when ``free`` is true."""
+    deadline = clock() + timeout
+    quiet, probes, last = 0, 0, set()
+    while True:
+        holders = probe()
+        probes += 1
+        if holders:
+            quiet, last = 0, set(holders)
+        else:
+            quiet += 1
+            if quiet >= quiet_needed:
+                return True, last, probes
+        if clock() >= deadline:
+            return False, last, probes
+
+
+def gone_unexpectedly(nodes):
+    """Names of the nodes that are offline although the cluster expects them up (crm_mon's
+    ``expected_up``): they crashed or were cut off - not stopped cleanly, and never fenced while
+    that flag stands - so they may still hold what they ran. ``nodes`` is parse_crm_mon's."""
+    return sorted(name for name, attrs in nodes.items()
+                  if not _is_true(attrs.get("online")) and _is_true(attrs.get("expected_up")))

@@ -82,10 +82,22 @@ def test_markers_and_ids():
 def test_ip_primitive():
     group = group_of([web()]).resource
     ip = group.find("primitive[@id='fc.web.ip0']")
-    assert (ip.get("class"), ip.get("provider"), ip.get("type")) == ("ocf", "heartbeat", "IPaddr2")
+    assert (ip.get("class"), ip.get("provider"), ip.get("type")) == ("ocf", "failover", "ip")
     params = {p.get("name"): p.get("value") for p in ip.find("instance_attributes")}
-    assert params == {"ip": "198.51.100.50", "cidr_netmask": "24"}
+    assert params == {"ip": "198.51.100.50", "cidr_netmask": "24"}  # fenced: a cut-off holder is reset
     assert prim_meta(group, "fc.web.ip0") == {"migration-threshold": "1"}
+
+
+def ip_params(specs, cluster):
+    group = group_of(specs, cluster).resource
+    return {p.get("name"): p.get("value") for p in group.find("primitive[@id='fc.web.ip0']/instance_attributes")}
+
+
+def test_ip_release_window_only_without_fencing():
+    assert ip_params([web()], NOFENCE) == {"ip": "198.51.100.50", "cidr_netmask": "24", "release_window": "3"}
+    assert ip_params([web(ip_release_window=7)], NOFENCE)["release_window"] == "7"
+    assert "release_window" not in ip_params([web(ip_release_window=0)], NOFENCE)
+    assert "release_window" not in ip_params([web(ip_release_window=7)], CLUSTER)
 
 
 def test_service_restart_to_migration_threshold():
@@ -150,9 +162,9 @@ def test_failback_stickiness():
 
 def test_priority_and_auto_run():
     m = meta(group_of([web(priority=1, auto_run=False)]).resource)
-    assert m["priority"] == "3000" and m["target-role"] == "Stopped"
+    assert m["priority"] == "3001" and m["target-role"] == "Stopped"
     m = meta(group_of([web()]).resource)
-    assert "priority" not in m and "target-role" not in m
+    assert m["priority"] == "1" and "target-role" not in m
 
 
 def test_fail_fast_with_and_without_fencing():

@@ -321,7 +321,8 @@ def test_lock_lun_two_nodes_uses_two_node_and_fencing_properties():
     assert cluster.two_node is True
     assert cluster.lock_lun.watchdog == "/dev/watchdog"
     assert cluster.derived_properties() == {
-        "dc-deadtime": "5s", "no-quorum-policy": "suicide", "stonith-enabled": "true"}
+        "dc-deadtime": "5s", "no-quorum-policy": "suicide", "priority-fencing-delay": "5s",
+        "stonith-enabled": "true"}
 
 
 def test_lock_lun_three_nodes_has_no_two_node():

@@ -46,7 +46,7 @@ def test_defaults():
     assert warnings == []
     assert p.type == "failover" and p.nodes == ("node1", "node2", "node3") and p.all_nodes
     assert p.auto_run is True and p.failover_policy == "configured_node" and p.failback_policy == "manual"
-    assert p.priority is None and p.pacemaker_priority == 0
+    assert p.priority is None and p.pacemaker_priority == 1
     assert p.ips == (pk.Ip("198.51.100.50", "198.51.100.0/24", 24),)
     assert p.run_timeout is None and p.halt_timeout is None
 
@@ -132,9 +132,11 @@ def test_multi_node_rules():
 
 def test_priority():
     (p,), _ = build([pkg(priority=1)])
-    assert p.pacemaker_priority == 3000
+    assert p.pacemaker_priority == 3001
+    (p,), _ = build([pkg(priority=3000)])
+    assert p.pacemaker_priority == 2  # the lowest numbered priority still beats no_priority
     (p,), _ = build([pkg(priority="no_priority")])
-    assert p.pacemaker_priority == 0
+    assert p.pacemaker_priority == 1
     assert one_error([pkg(priority=0)]) == "packages[0].priority: 0 is below the minimum 1"
     assert one_error([pkg(priority=3001)]) == "packages[0].priority: 3001 is above the maximum 3000"
 
@@ -331,3 +333,12 @@ def test_resources_extension():
 def test_all_errors_collected_across_packages():
     errors = errors_of([pkg(priority=0, failback_policy="x"), pkg(package_name="db", node_name=["zz"])])
     assert len(errors) == 3
+
+
+def test_ip_release_window():
+    (p,), _ = build([pkg()])
+    assert p.ip_release_window == pk.IP_RELEASE_WINDOW == 3
+    (p,), _ = build([pkg(ip_release_window=0)])
+    assert p.ip_release_window == 0
+    assert one_error([pkg(ip_release_window=301)]) == "packages[0].ip_release_window: 301 is above the maximum 300"
+    assert one_error([pkg(ip_release_window="soon")]).startswith("packages[0].ip_release_window: ")
