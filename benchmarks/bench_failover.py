@@ -543,7 +543,9 @@ class Bench:
         self.lab.run("inventory", "-o", self.inventory)
         if not a.reuse_lab:
             self.setup["provision_s"] = round(self.playbook("playbooks/provision.yml")[0], 1)
-            self.setup["sna_gateway_s"] = round(self.playbook("playbooks/sna_gateway.yml")[0], 1)
+            extra = [arg for var in a.sna_var for arg in ("-e", var)]
+            self.setup["sna_gateway_s"] = round(self.playbook("playbooks/sna_gateway.yml", *extra)[0], 1)
+            self.setup["sna_vars"] = a.sna_var
         if BARE_RSC not in self.lab.exec("node1", "cibadmin", "--query", "--scope", "resources").stdout:
             self.lab.exec("node1", "cibadmin", "--create", "--scope", "resources", "--xml-text", BARE_GROUP)
         self.settle("node1")
@@ -794,6 +796,9 @@ def main():
     parser.add_argument("--runbook-vars",
                         default="package={package} target={node} planned_failover_report_dir={report_dir}",
                         help="extra vars for the runbook ({package}, {node}, {report_dir} are filled in)")
+    parser.add_argument("--sna-var", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra var for playbooks/sna_gateway.yml, e.g. sna_gateway_ip_release_window=0 "
+                             "(repeatable)")
     parser.add_argument("--json", help="write the figures (and every run's timeline) to this file")
     parser.add_argument("--plots", help="write PNG plots into this directory")
     parser.add_argument("--prefix", default="bnfo", help="lab prefix (default bnfo)")

@@ -51,6 +51,17 @@ class ActionModule(ActionBase):
             result.update(failed=True, changed=False, msg=str(exc))
             return result
 
+        if args["validate_only"]:
+            if args["state"] == "present":
+                names = list(desired)
+            else:
+                names = package_names(args["packages"], args["field_prefix"])
+            result.update(changed=False, packages=names,
+                          msg="valid: {0} package(s); nothing was changed".format(len(names)))
+            if warnings:
+                result["warnings"] = warnings
+            return result
+
         module_result = self._execute_module(module_name="failover.cluster.package", module_args=module_args,
                                              task_vars=task_vars)
         result.update(module_result)

@@ -94,6 +94,13 @@ options:
         (C(crm_resource --wait)); C(0) does not wait.
     type: int
     default: 0
+  validate_only:
+    description:
+      - Validate and compile on the controller, report the result and stop there - the node is not
+        contacted. C(playbooks/provision.yml) uses it to refuse a wrong package before any host changes.
+      - The result has C(changed=false) and the names of the valid packages in RV(packages).
+    type: bool
+    default: false
   compiled:
     description:
       - Set by the action plugin - the compiled XML of each package. Do not set it yourself.
@@ -258,6 +265,10 @@ def main():
                          errors=exc.errors, **result)
     except (ArgumentProblem, CompileError) as exc:
         module.fail_json(msg=str(exc), **result)
+    if params["validate_only"]:
+        names = list(desired) if params["state"] == "present" else remove
+        result["packages"] = names
+        module.exit_json(msg="valid: {0} package(s); nothing was changed".format(len(names)), **result)
 
     try:
         live = read_cib(runner)

@@ -249,3 +249,67 @@ def test_sna_start_fails_on_the_target(lab):
     assert len(ip_holders) <= 1
     assert any(op.endswith("_monitor_10000") for _n, op, _r in reasons), reasons
     assert pus_owned_by(lab.snahost_query(), node)
+
+
+def started_on(rid, node):
+    """A grep pattern matching crm_mon's XML (newlines removed) when ``rid`` is Started on ``node``."""
+    return f'<resource id="{rid}"[^>]*role="Started"[^/]*<node name="{node}"'
+
+
+def wait_middle(lab, node, victim, timeout=60):
+    """Block until a planned switch is half done, watched by a tight loop (crm_mon every ~0.1 s) on
+    ``node``, the node about to crash: as the target, it has added the IP but not yet started the
+    last link station; as the source, it has stopped the link stations but still holds the IP.
+    Prints ``middle`` when caught there, ``late`` when the switch went past it first."""
+    if victim == "target":
+        reached, unfinished = started_on("fc.sna.ip0", node), "!" + started_on("fc.sna.res.ls_HALS4", node)
+    else:
+        reached, unfinished = '<resource id="fc.sna.res.ls_HALS4"[^>]*role="Stopped"', started_on("fc.sna.ip0", node)
+    negate = unfinished.startswith("!")
+    unfinished = unfinished.lstrip("!")
+    test_unfinished = f'! printf %s "$x" | grep -q \'{unfinished}\'' if negate else \
+        f'printf %s "$x" | grep -q \'{unfinished}\''
+    script = (f"end=$(($(date +%s)+{timeout})); while [ $(date +%s) -lt $end ]; do "
+              f"x=$(crm_mon --one-shot --output-as=xml 2>/dev/null | tr -d '\\n'); "
+              f"if printf %s \"$x\" | grep -q '{reached}'; then "
+              f"if {test_unfinished}; then echo middle; else echo late; fi; exit 0; fi; "
+              f"sleep 0.05; done; echo timeout")
+    return lab.sh(node, script, timeout=timeout + 30).stdout.strip()
+
+
+@pytest.mark.parametrize("victim", ["target", "source"])
+def test_crash_during_planned_failover(lab, victim):
+    """A planned move (crm_resource --move) loses one of its two nodes half-way: the target after it
+    added the IP, or the source while it halts the package. The survivor must end up running the
+    whole package, with no dual-active sample, and the crashed node must rejoin."""
+    source = lab.settled()
+    target = other(source)
+    crashed = target if victim == "target" else source
+    survivor = other(crashed)
+    probe = Probe(lab)
+    try:
+        time.sleep(1)
+        t0 = time.monotonic()
+        lab.sh(source, f"crm_resource --move --resource fc.sna --node {target}", check=True)
+        where = wait_middle(lab, crashed, victim)
+        t_crash = time.monotonic()
+        lab.ctl("crash", crashed)
+        recovered_s, _ = wait_for(
+            lambda: lab.package_node(lab.view(survivor)) == survivor and probe.up_now(survivor), 180,
+            what=f"the package whole on {survivor}", detail=lambda: (lab.view(survivor), probe.last()))
+        assert pus_owned_by(lab.snahost_query(), survivor), lab.snahost_query()
+        assert lab.holds_ip(survivor)
+    finally:
+        samples = probe.stop()
+        lab.sh(survivor, "crm_resource --clear --resource fc.sna")
+        lab.ctl("start", crashed, check=False)
+    t_start = time.monotonic()
+    node = lab.settled(timeout=300)
+    rejoin_s = time.monotonic() - t_start
+    report = analyse(samples, lab.macs, t0)
+    log(f"crash of the {victim} ({crashed}) during a planned move {source} -> {target}: caught {where} after "
+        f"{t_crash - t0:.1f}s; package whole on {survivor} {recovered_s:.1f}s after the crash; {crashed} back "
+        f"and the cluster settled {rejoin_s:.1f}s after its boot; probe {report}")
+    assert where == "middle", f"the crash came too late to test the middle of the switch ({where})"
+    assert report["violations"] == []
+    assert node == survivor
