@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .cluster import as_cluster
 from .errors import CompileError
-from .package import Package, build_packages
+from .package import IP_START_TIMEOUT, Package, build_packages
 
 ID_PREFIX = "fc."
 MARK_NAME = "failover-cluster"
@@ -169,7 +169,7 @@ def compile_package(pkg, cluster):
         if not fence_ok and pkg.ip_release_window:
             params.append(("release_window", pkg.ip_release_window))
         _primitive(group, "{0}.ip{1}".format(top, k), IP_AGENT, params, [("migration-threshold", 1)],
-                   _ops(run or 20, halt or 20, 10, 20, node_fence))
+                   _ops(run or IP_START_TIMEOUT, halt or 20, 10, 20, node_fence))
     extra("after_ips")
     for svc in pkg.services:
         rid = "{0}.svc.{1}".format(top, svc.name)

@@ -34,6 +34,8 @@ PKG_KEYS = (
 )
 IP_RELEASE_WINDOW = 3  # s; the SNA package's orderly halt on a cut-off node took 0.8-2.9 s on the lab
 IP_RELEASE_WINDOW_MAX = 300
+IP_START_TIMEOUT = 20  # s, the IP's start operation when run_script_timeout is no_timeout (cib.py)
+IP_CHECK_TIME = 10  # s kept for the ARP check and IPaddr2 within the start timeout
 IP_KEYS = ("ip_subnet", "ip_address")
 SERVICE_KEYS = ("service_name", "service_cmd", "service_unit", "service_restart", "service_fail_fast_enabled",
                 "service_halt_timeout")
@@ -199,6 +201,10 @@ def _read_package(p, path, spec, cluster):
     release = spec.get("ip_release_window")
     release = IP_RELEASE_WINDOW if release is None else f.read_int(
         p, f.join(path, "ip_release_window"), release, None, 0, IP_RELEASE_WINDOW_MAX)
+    ip_start = run_timeout or IP_START_TIMEOUT
+    if release is not None and release > ip_start - IP_CHECK_TIME:
+        p.error(f.join(path, "ip_release_window"), "{0} s leaves no time for the address check: at most the IP's "
+                "start timeout ({1} s, run_script_timeout) minus {2} s".format(release, ip_start, IP_CHECK_TIME))
     description = spec.get("description")
     if description is not None and (not isinstance(description, str) or "\n" in description):
         p.error(f.join(path, "description"), "must be a one-line string")

@@ -341,4 +341,9 @@ def test_ip_release_window():
     (p,), _ = build([pkg(ip_release_window=0)])
     assert p.ip_release_window == 0
     assert one_error([pkg(ip_release_window=301)]) == "packages[0].ip_release_window: 301 is above the maximum 300"
+    assert one_error([pkg(ip_release_window=11)]) == (
+        "packages[0].ip_release_window: 11 s leaves no time for the address check: at most the IP's start timeout "
+        "(20 s, run_script_timeout) minus 10 s")
+    (p,), _ = build([pkg(ip_release_window=50, run_script_timeout=60)])
+    assert p.ip_release_window == 50
     assert one_error([pkg(ip_release_window="soon")]).startswith("packages[0].ip_release_window: ")
