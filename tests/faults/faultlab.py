@@ -281,6 +281,21 @@ def provisioned_lab(prefix, work, spec, extra_vars=()):
     return lab
 
 
+def lab_for_module(prefix, work, spec, extra_vars=()):
+    """Generator for a module-scoped fixture: the provisioned lab, healed and torn down afterwards."""
+    try:
+        yield provisioned_lab(prefix, work, spec, extra_vars)
+    finally:
+        teardown = Lab(prefix, work)
+        teardown.ctl("heal", check=False)
+        teardown.ctl("down", check=False)
+
+
+def other(node):
+    """The other cluster node of the 2-node fault labs."""
+    return "node2" if node == "node1" else "node1"
+
+
 def summary(name, rounds):
     """One line per round and the totals, printed for docs/reliability.md."""
     log(f"== {name}: {len(rounds)} rounds")

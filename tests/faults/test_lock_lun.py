@@ -24,12 +24,12 @@ from faultlab import (
     NODES,
     PYTESTMARK,
     ROUNDS,
-    Lab,
     NoSurvivorError,
     Probe,
     analyse,
+    lab_for_module,
     log,
-    provisioned_lab,
+    other,
     pus_owned_by,
     summary,
     wait_for,
@@ -42,17 +42,8 @@ HOLD = 5
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    work = tmp_path_factory.mktemp("faults-sbd")
-    try:
-        yield provisioned_lab(PREFIX, work, HERE / "specs" / "lock_lun.yml", (HERE / "lock_lun_vars.yml",))
-    finally:
-        teardown = Lab(PREFIX, work)
-        teardown.ctl("heal", check=False)
-        teardown.ctl("down", check=False)
-
-
-def other(node):
-    return "node2" if node == "node1" else "node1"
+    yield from lab_for_module(PREFIX, tmp_path_factory.mktemp("faults-sbd"), HERE / "specs" / "lock_lun.yml",
+                              (HERE / "lock_lun_vars.yml",))
 
 
 def fence_history(lab, node):

@@ -20,11 +20,11 @@ from faultlab import (
     ROOT,
     ROUNDS,
     DualActiveError,
-    Lab,
     Probe,
     analyse,
+    lab_for_module,
     log,
-    provisioned_lab,
+    other,
     pus_owned_by,
     summary,
     wait_for,
@@ -37,17 +37,7 @@ HOLD = 5  # seconds the partition is kept after the service recovered: late dual
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    work = tmp_path_factory.mktemp("faults-qs")
-    try:
-        yield provisioned_lab(PREFIX, work, ROOT / "lab" / "specs" / "demo.yml")
-    finally:
-        teardown = Lab(PREFIX, work)
-        teardown.ctl("heal", check=False)
-        teardown.ctl("down", check=False)
-
-
-def other(node):
-    return "node2" if node == "node1" else "node1"
+    yield from lab_for_module(PREFIX, tmp_path_factory.mktemp("faults-qs"), ROOT / "lab" / "specs" / "demo.yml")
 
 
 def one_side_serves(lab, probe):
