@@ -131,7 +131,7 @@ def test_ocf_tester_script(tmp_path):
 
 
 # ------------------------------------------------------------------------------- meta-data
-@pytest.mark.parametrize("name", ["sna_node", "sna_port", "sna_link_station", "script"])
+@pytest.mark.parametrize("name", ["ip", "sna_node", "sna_port", "sna_link_station", "script"])
 def test_meta_data_and_unknown_action(name):
     meta = agent(name, "meta-data", {})
     assert meta.returncode == 0
