@@ -186,9 +186,11 @@ class Probe:
     def __post_init__(self):
         self.stop_file = f"/run/f8-probe-{os.getpid()}.stop"
         self.lab.sh(self.host, f"rm -f {self.stop_file}")
+        # the probe's source goes over, not its path: a checkout under /tmp is invisible in a lab
+        # host (every host has a private /tmp)
         self.proc = subprocess.Popen(
-            [*LABCTL, "--prefix", self.lab.prefix, "exec", self.host, "--", "python3", str(HERE / "probe.py"),
-             "--address", ADDRESS, "--stop-file", self.stop_file],
+            [*LABCTL, "--prefix", self.lab.prefix, "exec", self.host, "--", "python3", "-u", "-c",
+             (HERE / "probe.py").read_text(), "--address", ADDRESS, "--stop-file", self.stop_file],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
