@@ -37,10 +37,11 @@ class ActionModule(ActionBase):
                 raise ArgumentProblem("compiled: set by the action plugin; give packages and cluster instead")
             if args["state"] == "present":
                 desired, warnings = compile_request(args)
+                names = list(desired)
                 module_args["compiled"] = [package_to_xml(p) for p in desired.values()]
                 module_args.pop("cluster", None)  # the node only needs the compiled XML
             else:
-                package_names(args["packages"], args["field_prefix"])
+                names = package_names(args["packages"], args["field_prefix"])
         except SpecError as exc:
             result.update(failed=True, changed=False, errors=exc.errors,
                           msg="the package description is invalid; nothing was changed:\n" + str(exc))
@@ -52,10 +53,6 @@ class ActionModule(ActionBase):
             return result
 
         if args["validate_only"]:
-            if args["state"] == "present":
-                names = list(desired)
-            else:
-                names = package_names(args["packages"], args["field_prefix"])
             result.update(changed=False, packages=names,
                           msg="valid: {0} package(s); nothing was changed".format(len(names)))
             if warnings:

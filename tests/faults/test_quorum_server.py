@@ -251,18 +251,18 @@ def wait_middle(lab, node, victim, timeout=60):
     ``node``, the node about to crash: as the target, it has added the IP but not yet started the
     last link station; as the source, it has stopped the link stations but still holds the IP.
     Prints ``middle`` when caught there, ``late`` when the switch went past it first."""
+    def has(pattern):
+        return f"printf %s \"$x\" | grep -q '{pattern}'"
+
     if victim == "target":
-        reached, unfinished = started_on("fc.sna.ip0", node), "!" + started_on("fc.sna.res.ls_HALS4", node)
+        reached, unfinished = started_on("fc.sna.ip0", node), "! " + has(started_on("fc.sna.res.ls_HALS4", node))
     else:
-        reached, unfinished = '<resource id="fc.sna.res.ls_HALS4"[^>]*role="Stopped"', started_on("fc.sna.ip0", node)
-    negate = unfinished.startswith("!")
-    unfinished = unfinished.lstrip("!")
-    test_unfinished = f'! printf %s "$x" | grep -q \'{unfinished}\'' if negate else \
-        f'printf %s "$x" | grep -q \'{unfinished}\''
+        reached = '<resource id="fc.sna.res.ls_HALS4"[^>]*role="Stopped"'
+        unfinished = has(started_on("fc.sna.ip0", node))
     script = (f"end=$(($(date +%s)+{timeout})); while [ $(date +%s) -lt $end ]; do "
               f"x=$(crm_mon --one-shot --output-as=xml 2>/dev/null | tr -d '\\n'); "
-              f"if printf %s \"$x\" | grep -q '{reached}'; then "
-              f"if {test_unfinished}; then echo middle; else echo late; fi; exit 0; fi; "
+              f"if {has(reached)}; then "
+              f"if {unfinished}; then echo middle; else echo late; fi; exit 0; fi; "
               f"sleep 0.05; done; echo timeout")
     return lab.sh(node, script, timeout=timeout + 30).stdout.strip()
 

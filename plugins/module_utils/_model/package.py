@@ -198,9 +198,8 @@ def _read_package(p, path, spec, cluster):
     services = _read_services(p, f.join(path, "services"), spec.get("services"))
     deps = _read_dependencies(p, f.join(path, "dependencies"), spec.get("dependencies"))
     resources = _read_resources(p, f.join(path, "resources"), spec.get("resources"))
-    release = spec.get("ip_release_window")
-    release = IP_RELEASE_WINDOW if release is None else f.read_int(
-        p, f.join(path, "ip_release_window"), release, None, 0, IP_RELEASE_WINDOW_MAX)
+    release = f.read_int(p, f.join(path, "ip_release_window"), spec.get("ip_release_window"), IP_RELEASE_WINDOW, 0,
+                         IP_RELEASE_WINDOW_MAX)
     ip_start = run_timeout or IP_START_TIMEOUT
     if release is not None and release > ip_start - IP_CHECK_TIME:
         p.error(f.join(path, "ip_release_window"), "{0} s leaves no time for the address check: at most the IP's "
