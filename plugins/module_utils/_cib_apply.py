@@ -9,12 +9,25 @@ writes the new CIB as ONE versioned patch:
 1. the new CIB gets ``epoch`` = live epoch + 1;
 2. ``crm_diff --original live.xml --new new.xml`` makes a format-2 patch whose ``<source>``
    version is the live one;
-3. ``cibadmin --patch --xml-file patch.xml`` applies it. The CIB manager applies a
-   versioned patch only if the CIB is still at the source version, so a concurrent change
-   (any epoch or num_updates change) is refused with exit code 103 ("Update was older than
-   existing configuration") instead of being overwritten. The caller then reads the CIB
-   again, plans again and retries; since the plan is a pure function of the live CIB, the
-   retry is exact.
+3. the patch's version check is narrowed to the configuration: ``num_updates`` is removed
+   from its ``<source>`` and ``<target>`` (:func:`configuration_only_patch`). The status
+   section bumps ``num_updates`` with every operation result and node attribute, so on a
+   busy cluster (probes, monitors) a check that includes it fails almost every time. The
+   CIB manager takes a version field that a format-2 patch does not give as the CIB's
+   current value (Pacemaker's ``xml_patch_versions`` only overwrites the fields present),
+   so the check becomes "``admin_epoch`` and ``epoch`` are still those the plan was made
+   from";
+4. ``cibadmin --patch --xml-file patch.xml`` applies it. The CIB manager applies the whole
+   patch or none of it, and only if the configuration is still at the source version: a
+   concurrent configuration change (``epoch`` moved) is refused with exit code 103
+   ("Update was older than existing configuration") instead of being overwritten. The
+   caller then reads the CIB again, plans again and retries until a deadline (60 s by
+   default); since the plan is a pure function of the live CIB, the retry is exact. Status
+   churn alone never makes the patch fail.
+
+Both halves were checked on a real Pacemaker 2.1.5 (tests/integration/test_cib_apply_busy.py):
+a patch planned before a status update applies; a patch planned before a configuration
+change is refused with 103 and the engine re-plans.
 
 A patch was preferred to ``cibadmin --replace`` of the whole CIB: the replace would also
 send back the status section read earlier (stale as soon as an operation result arrives),
@@ -27,14 +40,20 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 
 from ansible_collections.failover.cluster.plugins.module_utils._model import cib as cibmodel
 from ansible_collections.failover.cluster.plugins.module_utils._model.errors import CompileError
 
 CIB_OLD_DATA = 103  # CRM_EX_OLD: the CIB moved on since the patch's source version
+CIB_RESYNC = 104  # CRM_EX_DIGEST: the patch's source is newer than this CIB (a re-read fixes it)
+CIB_TIMEOUT = 124  # CRM_EX_TIMEOUT: the CIB manager did not answer in time (busy); the patch may or may not apply
+RETRY_EXITS = (CIB_OLD_DATA, CIB_RESYNC, CIB_TIMEOUT)
+APPLY_TIMEOUT = 60  # s: how long apply_desired keeps re-planning on a CIB that keeps changing
 PACKAGE_TAG = "package"
 
 
@@ -170,6 +189,26 @@ def cib_version(cib_xml):
     return "{0}.{1}.{2}".format(root.get("admin_epoch", "0"), root.get("epoch", "0"), root.get("num_updates", "0"))
 
 
+_VERSION_BLOCK = re.compile(r"<version>.*?</version>", re.DOTALL)
+_NUM_UPDATES = re.compile(r'(<(?:source|target)\b[^>]*?)\s+num_updates="[^"]*"')
+
+
+def configuration_only_patch(patch_xml):
+    """The crm_diff patch with ``num_updates`` removed from its ``<version>``'s source and target.
+
+    The CIB manager then checks (and moves) only ``admin_epoch`` and ``epoch``: status updates
+    between reading the CIB and patching no longer make the patch "older than the existing
+    configuration", a configuration change still does. Only the ``<version>`` block is touched.
+    """
+    match = _VERSION_BLOCK.search(patch_xml)
+    if match is None:
+        raise ApplyError("crm_diff made a patch without a <version> block; refusing to apply it unversioned")
+    block = _NUM_UPDATES.sub(r"\1", match.group(0))
+    if 'epoch="' not in block:
+        raise ApplyError("crm_diff made a patch whose version has no epoch; refusing to apply it unversioned")
+    return patch_xml[:match.start()] + block + patch_xml[match.end():]
+
+
 # ---------------------------------------------------------------------------------------
 # I/O through a Runner (argv lists, LC_ALL=C)
 def read_cib(runner):
@@ -193,26 +232,48 @@ def patch_once(runner, plan):
         if rc not in (0, 1) or not out.strip():  # 1 = differences found
             raise ApplyError("crm_diff failed (exit {0}): {1}".format(rc, (err or out).strip()))
         with open(patch_path, "w", encoding="utf-8") as handle:
-            handle.write(out)
+            handle.write(configuration_only_patch(out))
         rc, out, err = runner.run([runner.which("cibadmin"), "--patch", "--xml-file", patch_path], check=False)
         return rc, (err or out).strip()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def apply_desired(runner, live_xml, desired, remove=(), attempts=5):
-    """Apply until done. Returns (plan actually applied, retries). A concurrent CIB change
-    makes the patch fail with 103; then re-read, re-plan and retry (at most ``attempts``)."""
+def apply_desired(runner, live_xml, desired, remove=(), timeout=APPLY_TIMEOUT, clock=time.monotonic,
+                  sleep=time.sleep):
+    """Apply until done. Returns (plan actually applied, retries).
+
+    A concurrent configuration change makes the patch fail with 103 (or the CIB manager is
+    too busy to answer: 124); then re-read, re-plan and retry until ``timeout`` seconds have
+    passed since the call. Every attempt is one whole patch, so the CIB holds either all of
+    the change or none of it; a patch that timed out is never assumed applied: the re-read
+    shows what is there and the re-plan covers whatever is missing.
+    """
+    deadline = clock() + timeout
     plan = Plan(live_xml, desired, remove)
-    for attempt in range(attempts):
+    retries = 0
+    last = None
+    while True:
         if plan.problems:
             raise ApplyError("; ".join(plan.problems))
         if not plan.changed:
-            return plan, attempt
+            return plan, retries
         rc, message = patch_once(runner, plan)
         if rc == 0:
-            return plan, attempt
-        if rc != CIB_OLD_DATA:
+            return plan, retries
+        if rc not in RETRY_EXITS:
             raise ApplyError("the CIB refused the change (cibadmin --patch exit {0}): {1}".format(rc, message))
-        plan = Plan(read_cib(runner), desired, remove)
-    raise ApplyError("the CIB kept changing under this task; gave up after {0} attempts".format(attempts))
+        last = "cibadmin --patch exit {0}: {1}".format(rc, message)
+        retries += 1
+        live = None
+        while live is None:
+            if clock() >= deadline:
+                raise ApplyError("the CIB configuration kept changing under this task; gave up after {0} s and {1} "
+                                 "refused attempt(s) (last: {2}); each attempt is one whole patch, so the CIB holds "
+                                 "all of this change or none of it".format(timeout, retries, last))
+            sleep(min(0.05 * retries, 1.0))
+            rc, live, err = runner.run([runner.which("cibadmin"), "--query"], check=False)
+            if rc != 0:
+                last = "cibadmin --query exit {0}: {1}".format(rc, (err or live).strip())
+                live = None
+        plan = Plan(live, desired, remove)

@@ -18,6 +18,7 @@ ARGUMENT_SPEC = {
     "field_prefix": {"type": "str", "default": "packages"},
     "cluster_field_prefix": {"type": "str", "default": "cluster_"},
     "wait": {"type": "int", "default": 0},
+    "apply_timeout": {"type": "int", "default": 60},
     "validate_only": {"type": "bool", "default": False},
     "compiled": {"type": "list", "elements": "str"},
 }

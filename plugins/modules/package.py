@@ -22,9 +22,12 @@ description:
     198.51.100.0/24))."
   - "On the node: the live CIB is read once (C(cibadmin --query)), the package objects are
     merged into it, and every change is written in ONE transaction - C(crm_diff) against the
-    live CIB, then one versioned C(cibadmin --patch). If the CIB changed in between, the
-    patch is refused by the CIB manager and the module re-reads, re-plans and retries, so
-    a concurrent change is never overwritten."
+    live CIB, then one versioned C(cibadmin --patch). The patch's version check covers the
+    configuration only (C(admin_epoch) and C(epoch)), so status updates (operation results,
+    node attributes - constant on a busy cluster) never make it fail. If the configuration
+    changed in between, the CIB manager refuses the whole patch and the module re-reads,
+    re-plans and retries until O(apply_timeout), so a concurrent change is never
+    overwritten and the CIB never holds half of the change."
   - Only objects the collection manages are touched - the package's top group or clone
     (marked with the meta attributes C(failover-cluster=managed) and
     C(failover-cluster-package=<name>)) and the constraints whose ids begin
@@ -94,6 +97,14 @@ options:
         (C(crm_resource --wait)); C(0) does not wait.
     type: int
     default: 0
+  apply_timeout:
+    description:
+      - Seconds the module keeps re-reading, re-planning and re-patching while concurrent
+        configuration changes (or a CIB manager too busy to answer) refuse its patch. Each
+        attempt is one whole transaction; when the time is up the task fails and the CIB holds
+        all of the change or none of it.
+    type: int
+    default: 60
   validate_only:
     description:
       - Validate and compile on the controller, report the result and stop there - the node is not
@@ -194,7 +205,9 @@ cib_version:
   type: str
   sample: "0.12.4"
 retries:
-  description: How often the patch was refused because the CIB changed meanwhile (then re-planned).
+  description:
+    - How often the patch was refused because the CIB configuration changed meanwhile (or the CIB manager
+      timed out); each time the module re-read the CIB and re-planned.
   returned: success
   type: int
 settle_seconds:
@@ -291,7 +304,7 @@ def main():
         module.exit_json(**result)
 
     try:
-        applied, retries = apply_desired(runner, live, desired, remove)
+        applied, retries = apply_desired(runner, live, desired, remove, timeout=params["apply_timeout"])
     except (ApplyError, CompileError) as exc:
         module.fail_json(msg=str(exc), **result)
     except CommandError as exc:

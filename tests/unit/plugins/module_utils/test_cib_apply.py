@@ -94,12 +94,34 @@ def test_present_needs_the_cluster():
         compile_request({"packages": [WEB]})
 
 
+# what crm_diff printed on Pacemaker 2.1.5 for a new primitive (trimmed change-result)
+PATCH = """<diff format="2">
+  <version>
+    <source admin_epoch="0" epoch="6" num_updates="4"/>
+    <target admin_epoch="0" epoch="7" num_updates="4"/>
+  </version>
+  <change operation="modify" path="/cib">
+    <change-list>
+      <change-attr name="epoch" operation="set" value="7"/>
+    </change-list>
+    <change-result>
+      <cib validate-with="pacemaker-3.9" epoch="7" num_updates="4" admin_epoch="0"/>
+    </change-result>
+  </change>
+  <change operation="create" path="/cib/configuration/resources" position="0">
+    <primitive id="d1" class="ocf" provider="pacemaker" type="Dummy"/>
+  </change>
+</diff>
+"""
+
+
 class FakeModule:
-    """Answers run_command like cibadmin/crm_diff would, from a script of results."""
+    """Answers run_command like cibadmin/crm_diff would, from a script of results; keeps the patches sent."""
 
     def __init__(self, script):
         self.script = list(script)
         self.calls = []
+        self.patches = []
 
     def get_bin_path(self, name, required=False):
         return "/usr/sbin/" + name
@@ -108,6 +130,8 @@ class FakeModule:
         self.calls.append(argv)
         tool = argv[0].rsplit("/", 1)[-1]
         verb = argv[1]
+        if (tool, verb) == ("cibadmin", "--patch"):
+            self.patches.append(Path(argv[3]).read_text())
         for k, (want_tool, want_verb, answer) in enumerate(self.script):
             if want_tool == tool and want_verb == verb:
                 del self.script[k]
@@ -115,44 +139,126 @@ class FakeModule:
         raise AssertionError("unexpected command {0}".format(argv))
 
 
-def test_apply_patches_once():
-    module = FakeModule([("crm_diff", "--original", (1, "<diff/>", "")),
-                         ("cibadmin", "--patch", (0, "", ""))])
+class Clock:
+    """A fake monotonic clock: every read moves it by ``step``; sleep() records (and moves it by) the pause."""
+
+    def __init__(self, step=0.0, sleep_moves=True):
+        self.now = 1000.0
+        self.step = step
+        self.sleep_moves = sleep_moves
+        self.slept = []
+
+    def __call__(self):
+        self.now += self.step
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        if self.sleep_moves:
+            self.now += seconds
+
+
+DIFF = ("crm_diff", "--original", (1, PATCH, ""))
+PATCHED = ("cibadmin", "--patch", (0, "", ""))
+
+
+def busy(clock=None, **kwargs):
+    clock = clock or Clock()
+    return dict(kwargs, clock=clock, sleep=clock.sleep)
+
+
+def test_configuration_only_patch_drops_num_updates_from_the_version_only():
+    patch = apply_mod.configuration_only_patch(PATCH)
+    version = ET.fromstring(patch).find("version")
+    assert version.find("source").attrib == {"admin_epoch": "0", "epoch": "6"}
+    assert version.find("target").attrib == {"admin_epoch": "0", "epoch": "7"}
+    # the rest of the patch is byte for byte what crm_diff printed (num_updates in change-result too)
+    assert patch.replace('<source admin_epoch="0" epoch="6"/>', '<source admin_epoch="0" epoch="6" num_updates="4"/>'
+                         ).replace('<target admin_epoch="0" epoch="7"/>',
+                                   '<target admin_epoch="0" epoch="7" num_updates="4"/>') == PATCH
+    assert apply_mod.configuration_only_patch(patch) == patch  # already narrowed: unchanged
+
+
+@pytest.mark.parametrize("patch, message", [
+    ('<diff format="2"><change operation="delete" path="/cib/configuration/resources/primitive[@id=\'x\']"/></diff>',
+     "without a <version> block"),
+    ('<diff format="2"><version><source num_updates="3"/><target num_updates="4"/></version></diff>',
+     "version has no epoch"),
+])
+def test_configuration_only_patch_refuses_an_unversioned_patch(patch, message):
+    with pytest.raises(apply_mod.ApplyError, match=message):
+        apply_mod.configuration_only_patch(patch)
+
+
+def test_apply_patches_once_with_a_configuration_only_version_check():
+    module = FakeModule([DIFF, PATCHED])
     runner = Runner(module)
-    plan, retries = apply_mod.apply_desired(runner, LIVE, desired(dict(WEB, failback_policy="automatic")))
+    plan, retries = apply_mod.apply_desired(runner, LIVE, desired(dict(WEB, failback_policy="automatic")), **busy())
     assert retries == 0 and plan.changed
     assert [c[0].rsplit("/", 1)[-1] + " " + c[1] for c in runner.commands] == ["crm_diff --original",
                                                                               "cibadmin --patch"]
+    assert module.patches == [apply_mod.configuration_only_patch(PATCH)]
+    assert "num_updates" not in ET.fromstring(module.patches[0]).find("version").find("source").attrib
 
 
-def test_apply_replans_when_the_cib_moved_on():
+def test_apply_replans_when_the_configuration_moved_on():
     moved = LIVE.replace('epoch="', 'epoch="9', 1)
-    module = FakeModule([("crm_diff", "--original", (1, "<diff/>", "")),
-                         ("cibadmin", "--patch", (103, "", "Update was older than existing configuration")),
-                         ("cibadmin", "--query", (0, moved, "")),
-                         ("crm_diff", "--original", (1, "<diff/>", "")),
-                         ("cibadmin", "--patch", (0, "", ""))])
-    plan, retries = apply_mod.apply_desired(Runner(module), LIVE, desired(dict(WEB, failback_policy="automatic")))
+    module = FakeModule([DIFF, ("cibadmin", "--patch", (103, "", "Update was older than existing configuration")),
+                         ("cibadmin", "--query", (0, moved, "")), DIFF, PATCHED])
+    plan, retries = apply_mod.apply_desired(Runner(module), LIVE, desired(dict(WEB, failback_policy="automatic")),
+                                            **busy())
     assert retries == 1 and plan.live_xml == moved
 
 
+def test_apply_retries_when_the_cib_manager_timed_out_and_finds_the_change_made():
+    """A timed-out patch may have applied: the re-read shows it did, so nothing is patched twice."""
+    done = apply_mod.Plan(LIVE, desired(dict(WEB, failback_policy="automatic"))).new_xml
+    module = FakeModule([DIFF, ("cibadmin", "--patch", (124, "", "Timer expired")),
+                         ("cibadmin", "--query", (0, done, ""))])
+    plan, retries = apply_mod.apply_desired(Runner(module), LIVE, desired(dict(WEB, failback_policy="automatic")),
+                                            **busy())
+    assert (retries, plan.changed, len(module.patches)) == (1, False, 1)
+
+
 def test_apply_reports_a_refused_patch():
-    module = FakeModule([("crm_diff", "--original", (1, "<diff/>", "")),
-                         ("cibadmin", "--patch", (78, "", "Update does not conform to the configured schema"))])
+    module = FakeModule([DIFF, ("cibadmin", "--patch", (78, "", "Update does not conform to the configured schema"))])
     with pytest.raises(apply_mod.ApplyError) as info:
-        apply_mod.apply_desired(Runner(module), LIVE, desired(dict(WEB, failback_policy="automatic")))
+        apply_mod.apply_desired(Runner(module), LIVE, desired(dict(WEB, failback_policy="automatic")), **busy())
     assert str(info.value) == ("the CIB refused the change (cibadmin --patch exit 78): Update does not conform to "
                                "the configured schema")
 
 
-def test_apply_gives_up_when_the_cib_keeps_changing():
-    script = []
-    for _ in range(2):
-        script += [("crm_diff", "--original", (1, "<diff/>", "")), ("cibadmin", "--patch", (103, "", "older")),
-                   ("cibadmin", "--query", (0, LIVE, ""))]
-    with pytest.raises(apply_mod.ApplyError, match="kept changing under this task; gave up after 2 attempts"):
-        apply_mod.apply_desired(Runner(FakeModule(script)), LIVE, desired(dict(WEB, failback_policy="automatic")),
-                                attempts=2)
+def test_apply_gives_up_after_the_timeout_not_after_a_count():
+    """Each refused attempt takes 4 s of the fake clock (one read): 60 s allow 15 attempts, 10 s allow 3."""
+    for timeout, attempts in ((60, 15), (10, 3)):
+        script = []
+        for _ in range(attempts):
+            script += [DIFF, ("cibadmin", "--patch", (103, "", "older")), ("cibadmin", "--query", (0, LIVE, ""))]
+        clock = Clock(step=4.0, sleep_moves=False)
+        module = FakeModule(script)
+        with pytest.raises(apply_mod.ApplyError) as info:
+            apply_mod.apply_desired(Runner(module), LIVE, desired(dict(WEB, failback_policy="automatic")),
+                                    **busy(clock, timeout=timeout))
+        assert str(info.value).startswith("the CIB configuration kept changing under this task; gave up after {0} s "
+                                          "and {1} refused attempt(s) (last: cibadmin --patch exit 103: older); "
+                                          "each attempt is one whole patch".format(timeout, attempts))
+        assert len(module.patches) == attempts
+
+
+def test_apply_keeps_trying_while_the_cib_cannot_be_read():
+    module = FakeModule([DIFF, ("cibadmin", "--patch", (124, "", "Timer expired")),
+                         ("cibadmin", "--query", (124, "", "Timer expired")),
+                         ("cibadmin", "--query", (0, LIVE, "")), DIFF, PATCHED])
+    clock = Clock()
+    plan, retries = apply_mod.apply_desired(Runner(module), LIVE, desired(dict(WEB, failback_policy="automatic")),
+                                            **busy(clock))
+    assert (retries, plan.changed, len(module.patches)) == (1, True, 2)
+    assert clock.slept and max(clock.slept) <= 1.0
+
+
+def test_apply_default_timeout_is_60_seconds():
+    assert apply_mod.APPLY_TIMEOUT == 60
+    assert apply_mod.apply_desired.__defaults__[1] == 60
 
 
 def test_nothing_to_do_runs_nothing():
