@@ -109,7 +109,7 @@ def check_address(address, subnet):
     text = str(address)
     prefix_given = None
     if "/" in text:
-        text, _, prefix_given = text.partition("/")
+        text, _sep, prefix_given = text.partition("/")
     try:
         ip = parse_address(text)
     except AddressError as exc:

@@ -149,7 +149,7 @@ def parse_probe(text):
     return samples
 
 
-def bar(seconds, scale, width=40):
+def duration_bar(seconds, scale, width=40):
     if seconds is None or scale <= 0:
         return ""
     cells = max(1, int(round(width * seconds / scale))) if seconds > 0 else 0
@@ -161,8 +161,14 @@ def render_markdown(report):
     lines = [f"# {report.get('title', 'Switchover report')}", ""]
     lines.append(f"- package(s): {', '.join(report.get('packages', []))}")
     lines.append(f"- from {report.get('source')} to {report.get('target')}; result: **{report.get('result')}**")
-    if report.get("final_node"):
-        lines.append(f"- package now runs on: {report['final_node']}")
+    finals = report.get("final_nodes") or ({} if not report.get("final_node") else {"": report["final_node"]})
+    for name, node in finals.items():
+        lines.append(f"- {name + ' ' if name else 'package '}now runs on: {node or 'no node (stopped)'}"
+                     " (the cluster's view after the switch)")
+    for sentence in report.get("summary") or []:
+        lines.append(f"- {sentence}")
+    for event in report.get("events") or []:
+        lines.append(f"- during the switch: {event}")
     if report.get("attempts") is not None:
         lines.append(f"- start attempts on the target: {report['attempts']}")
     if report.get("error_action"):
@@ -188,7 +194,7 @@ def render_markdown(report):
             "|---|---|---|---|---|---|---|",
         ]
         for i, s in enumerate(steps, 1):
-            mark = f"FAILED: {s.get('reason')}" if s.get("failed") else bar(s["duration"], scale, 30)
+            mark = f"FAILED: {s.get('reason')}" if s.get("failed") else duration_bar(s["duration"], scale, 30)
             lines.append(
                 f"| {i} | {s['action']} {s['resource']} | {s['node']} | {_fmt(s['started_at'])} | "
                 f"{_fmt(s['ended_at'])} | {_fmt(s['duration'])} | {mark} |"

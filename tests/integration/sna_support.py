@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# The emulator ships inside the sna_gateway role, which installs it on lab hosts.
+EMULATOR_SRC = ROOT / "roles" / "sna_gateway" / "files"
 PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 
 KA_INTERVAL = 0.2
@@ -37,8 +39,8 @@ def install_emulator(prefix: Path) -> Path:
         check=True,
         capture_output=True,
         text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        cwd=str(ROOT),
+        env=dict(os.environ, PYTHONPATH=str(EMULATOR_SRC)),
+        cwd=str(EMULATOR_SRC),
     )
     return prefix / "bin"
 

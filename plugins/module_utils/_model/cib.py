@@ -176,8 +176,8 @@ def compile_package(pkg, cluster):
         fence = fence_ok and (svc.fail_fast or pkg.node_fail_fast)
         meta_svc = [("migration-threshold", _threshold(svc.restart))]
         if svc.unit:
-            _primitive(group, rid, "systemd:" + svc.unit, [], meta_svc, _ops(run or 100, svc.halt_timeout, 10, 100,
-                                                                              fence))
+            _primitive(group, rid, "systemd:" + svc.unit, [], meta_svc,
+                       _ops(run or 100, svc.halt_timeout, 10, 100, fence))
         else:
             params = [("binfile", svc.cmd[0])]
             if len(svc.cmd) > 1:

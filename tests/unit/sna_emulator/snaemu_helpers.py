@@ -12,10 +12,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The emulator ships inside the sna_gateway role, which installs it on lab hosts.
+EMULATOR_SRC = ROOT / "roles" / "sna_gateway" / "files"
+if str(EMULATOR_SRC) not in sys.path:
+    sys.path.insert(0, str(EMULATOR_SRC))
 
-from sna_emulator import admin, control  # noqa: E402 - needs ROOT on sys.path
+from sna_emulator import admin, control  # noqa: E402 - needs EMULATOR_SRC on sys.path
 
 KA_INTERVAL = 0.2
 KA_MISSES = 3
@@ -52,7 +54,7 @@ class Result:
 
 def _env(**extra) -> dict:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = str(EMULATOR_SRC)
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -218,6 +220,6 @@ def wait_for(predicate, timeout: float = 5.0, step: float = 0.05):
 
 def rcs(result):
     lines = dict(
-        (key.strip(), value.strip()) for key, _, value in (line.partition("=") for line in result.err.splitlines())
+        (key.strip(), value.strip()) for key, _sep, value in (line.partition("=") for line in result.err.splitlines())
     )
     return lines.get("primary_rc"), lines.get("secondary_rc")

@@ -42,5 +42,5 @@ def test_every_return_code_is_documented():
     doc = (ROOT / "docs" / "sna-emulator.md").read_text()
     for name in [*rcs.PRIMARY_EXIT, *rcs.SECONDARY]:
         assert name in doc, name
-    for secondary, (primary, _) in rcs.SECONDARY.items():
+    for secondary, (primary, _meaning) in rcs.SECONDARY.items():
         assert primary in rcs.PRIMARY_EXIT, secondary

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 
-from snaemu_helpers import ROOT, SnaHost, rcs, wait_for
+from snaemu_helpers import EMULATOR_SRC, SnaHost, rcs, wait_for
 
 
 def crash(gw):
@@ -179,7 +179,7 @@ def test_snahost_config_file(gateways, tmp_path):
 def test_install_writes_commands_and_units(tmp_path):
     prefix = tmp_path / "usr" / "local"
     units = tmp_path / "units"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(EMULATOR_SRC))
     subprocess.run(
         [
             sys.executable,

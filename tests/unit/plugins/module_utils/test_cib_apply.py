@@ -195,8 +195,8 @@ def test_apply_patches_once_with_a_configuration_only_version_check():
     runner = Runner(module)
     plan, retries = apply_mod.apply_desired(runner, LIVE, desired(dict(WEB, failback_policy="automatic")), **busy())
     assert retries == 0 and plan.changed
-    assert [c[0].rsplit("/", 1)[-1] + " " + c[1] for c in runner.commands] == ["crm_diff --original",
-                                                                              "cibadmin --patch"]
+    commands = [c[0].rsplit("/", 1)[-1] + " " + c[1] for c in runner.commands]
+    assert commands == ["crm_diff --original", "cibadmin --patch"]
     assert module.patches == [apply_mod.configuration_only_patch(PATCH)]
     assert "num_updates" not in ET.fromstring(module.patches[0]).find("version").find("source").attrib
 

@@ -37,8 +37,8 @@ def verbs(steps):
 
 # ---------------------------------------------------------------- node
 def test_node_defined_and_initialised_once():
-    assert verbs(plan_node(None, {"fqcp_name": "APPN.GWNODE"}, "started")) == ["define_node", "init_node",
-                                                                             "wait_node"]
+    first_start = plan_node(None, {"fqcp_name": "APPN.GWNODE"}, "started")
+    assert verbs(first_start) == ["define_node", "init_node", "wait_node"]
     assert verbs(plan_node(NODE, {"fqcp_name": "APPN.GWNODE"}, "started")) == ["init_node", "wait_node"]
     assert plan_node(dict(NODE, node_status="ACTIVE"), {"fqcp_name": "APPN.GWNODE"}, "started") == []
     assert plan_node(NODE, {"fqcp_name": "APPN.GWNODE"}, "defined") == []

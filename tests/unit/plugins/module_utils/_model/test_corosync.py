@@ -289,8 +289,9 @@ def test_report_to_dict():
 
 # -- qnetd serving several clusters -----------------------------------------------------
 def test_plan_qnetd_groups_clusters():
-    plan = cs.plan_qnetd([spec(), spec(name="other"), spec(name="nolock", quorum_server=None,
-                                                             lock_lun={"devices": ["/dev/a"]})])
+    plan = cs.plan_qnetd(
+        [spec(), spec(name="other"), spec(name="nolock", quorum_server=None, lock_lun={"devices": ["/dev/a"]})]
+    )
     assert plan == {"qs1": {"port": 5403, "tls": "on", "clusters": ["lab", "other"], "options": "-p 5403 -s on"}}
 
 

@@ -316,8 +316,8 @@ def test_resources_extension():
     (p,), _ = build([pkg(resources=[res])])
     r = p.resources[0]
     assert r.agent == "ocf:failover:sna_node" and r.params == (("node_name", "NODE1"), ("debug", "false"))
-    assert (r.stage, r.restart, r.start_timeout, r.monitor_interval, r.monitor_timeout) == ("after_ips", 2, 90, 10,
-                                                                                             20)
+    got = (r.stage, r.restart, r.start_timeout, r.monitor_interval, r.monitor_timeout)
+    assert got == ("after_ips", 2, 90, 10, 20)
     assert one_error([pkg(resources=[dict(res, agent="bash -c x")])]) == (
         "packages[0].resources[0].agent: 'bash -c x' is not an agent like ocf:provider:type or systemd:unit")
     assert one_error([pkg(resources=[dict(res, stage="first")])]) == (

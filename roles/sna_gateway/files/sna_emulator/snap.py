@@ -166,7 +166,7 @@ def _force_one(settings: Settings, node: dict, ls: dict, source: str) -> dict:
                 return {**out, "result": "REFUSED", "sense": "LOCAL_ADDRESS_NOT_AVAILABLE", "message": exc.strerror}
             sock.settimeout(max(0.05, min(1.0, settings.act_timeout / 4, deadline - time.monotonic())))
             try:
-                data, _ = sock.recvfrom(MAX_DATAGRAM)
+                data = sock.recvfrom(MAX_DATAGRAM)[0]
             except TimeoutError:
                 continue
             msg = decode(data)

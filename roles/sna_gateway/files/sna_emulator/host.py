@@ -221,7 +221,7 @@ class Host:
         if pu is None:
             answer("REFUSED", "UNKNOWN_PU")
             return
-        sense, _, _ = self._refusal(pu, addr)
+        sense = self._refusal(pu, addr)[0]
         if sense:
             answer("REFUSED", sense)
             return
@@ -331,7 +331,7 @@ def parse_pu_option(spec: str) -> PU:
     name, *rest = spec.split(",")
     addresses, macs, desc = [], [], ""
     for item in rest:
-        key, _, value = item.partition("=")
+        key, _sep, value = item.partition("=")
         if key == "address":
             addresses.append(value)
         elif key == "mac":
@@ -370,7 +370,7 @@ def _run(args) -> int:
         host_cfg, pus = load_config(Path(config))
     pus += [parse_pu_option(spec) for spec in args.pu]
     listen = args.listen or host_cfg.get("listen", "0.0.0.0:12000")  # noqa: S104 - a server by design
-    addr, _, port = listen.rpartition(":")
+    addr, _sep, port = listen.rpartition(":")
     os.chdir("/")
     return Host(
         (addr.strip("[]"), int(port)),
