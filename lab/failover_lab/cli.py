@@ -52,10 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--wait", type=float, default=120, help="seconds to wait for sshd and systemd (0: no wait)")
     up.add_argument("--keep-on-failure", action="store_true", help="leave a failed lab in place for inspection")
     up.add_argument("--inventory", metavar="PATH", help="also write the Ansible inventory here")
+    up.add_argument(
+        "--owner",
+        help="record who the lab belongs to (e.g. a Molecule scenario directory); "
+        "--replace then refuses a lab that belongs to another owner",
+    )
 
     dn = sub.add_parser("down", parents=[common], help="tear the lab down and verify nothing is left (idempotent)")
     dn.add_argument("--keep-state", action="store_true", help="keep the state dir (disks, logs)")
     dn.add_argument("--all", action="store_true", help="every lab found on this machine, not only --prefix")
+    dn.add_argument("--owner", help="refuse to tear down a lab that belongs to another owner (see up --owner)")
 
     ex = sub.add_parser("exec", parents=[common], help="run a command in a host (default: a login shell)")
     ex.add_argument("host")
@@ -113,6 +119,17 @@ def _down(prefix: str, keep_state: bool) -> int:
     return 0
 
 
+def _check_owner(prefix: str, owner: str | None) -> None:
+    """Refuse to replace or tear down a lab that another owner recorded (labs share prefixes by name)."""
+    current = lab.owner(prefix)
+    if owner and current and current != owner:
+        raise LabError(
+            f"lab {prefix} belongs to {current}, not to {owner}; give this one another prefix "
+            f"($FAILOVER_LAB_PREFIX, or the Molecule driver's lab.prefix), or tear that lab down by hand: "
+            f"labctl --prefix {prefix} down"
+        )
+
+
 def _strip_dashdash(argv: list[str]) -> list[str]:
     return argv[1:] if argv and argv[0] == "--" else argv
 
@@ -125,10 +142,13 @@ def run(args: argparse.Namespace) -> int:
     if cmd == "up":
         s = spec.spec_from_args(prefix, args.hosts, args.group, args.nets, args.disk, args.spec)
         if args.replace and lab.exists(prefix):
+            _check_owner(prefix, args.owner)
             rc = _down(prefix, keep_state=False)
             if rc:
                 return rc
         the_lab = lab.Lab(s)
+        if args.owner:
+            the_lab.extra["owner"] = args.owner
         the_lab.up(wait=args.wait, keep_on_failure=args.keep_on_failure)
         if args.inventory:
             Path(args.inventory).write_text(the_lab.inventory())
@@ -137,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if cmd == "down":
         prefixes = lab.list_labs() if args.all else [prefix]
+        if args.owner and not args.all:
+            _check_owner(prefix, args.owner)
         return max([_down(p, args.keep_state) for p in prefixes] or [0])
     if cmd == "list":
         for p in lab.list_labs():

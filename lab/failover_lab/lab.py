@@ -636,6 +636,9 @@ class Lab:
             "prefix": self.spec.prefix,
             "state_dir": str(self.dir),
             "ssh_config": str(self.ssh_config),
+            "control_path": control_path(self.spec.prefix),
+            "identity_file": str(self.key),
+            "owner": self.extra.get("owner"),
             "controller_ns": self.spec.ctl_ns,
             "networks": {},
             "hosts": {},
@@ -695,6 +698,16 @@ def control_path(prefix: str) -> str:
     directory would mix them up; a unix socket path must stay under ~104 bytes
     (ssh adds a 17-character suffix while it creates the socket)."""
     return str(lab_dir(prefix) / "cp" / "%r@%h:%p")
+
+
+def owner(prefix: str) -> str | None:
+    """The owner recorded by ``up --owner`` (None: no lab, no owner, or unreadable state)."""
+    try:
+        data = json.loads((lab_dir(prefix) / "lab.json").read_text())
+    except (OSError, ValueError):
+        return None
+    value = (data.get("extra") or {}).get("owner")
+    return str(value) if value else None
 
 
 def check_state_root() -> None:
