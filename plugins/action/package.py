@@ -3,8 +3,12 @@
 """Controller side of failover.cluster.package: validate and compile, then let the node patch.
 
 Every package and the cluster description are validated together here, before any host is
-touched (a bad package fails every host's task with the same messages). The module on the
-node receives the compiled XML (option ``compiled``) and does not need netaddr.
+touched (a bad package fails every host's task with the same messages). The live CIB is read
+from the task's host first (one fixed read-only command, ``READ_LIVE_CIB``; with
+``validate_only`` too), so the packages are also checked against everything the cluster
+already holds: IPs, ids, owners, dependencies on live packages and on packages this run
+removes. The module on the node receives the compiled XML (option ``compiled``) and does not
+need netaddr.
 """
 
 from __future__ import annotations
@@ -15,9 +19,13 @@ from ansible_collections.failover.cluster.plugins.module_utils._cib_apply import
 from ansible_collections.failover.cluster.plugins.module_utils._model.errors import CompileError, SpecError
 from ansible_collections.failover.cluster.plugins.module_utils._package_args import (
     ARGUMENT_SPEC,
+    READ_LIVE_CIB,
     ArgumentProblem,
+    check_options,
     compile_request,
+    live_cluster,
     package_names,
+    removal_problems,
 )
 
 
@@ -35,13 +43,16 @@ class ActionModule(ActionBase):
         try:
             if args["compiled"] is not None:
                 raise ArgumentProblem("compiled: set by the action plugin; give packages and cluster instead")
+            check_options(args)
+            live = self._live_cluster(task_vars or {})
             if args["state"] == "present":
-                desired, warnings = compile_request(args)
+                desired, warnings = compile_request(args, live=live)
                 names = list(desired)
                 module_args["compiled"] = [package_to_xml(p) for p in desired.values()]
                 module_args.pop("cluster", None)  # the node only needs the compiled XML
             else:
                 names = package_names(args["packages"], args["field_prefix"])
+                removal_problems(names, live, args["field_prefix"])
         except SpecError as exc:
             result.update(failed=True, changed=False, errors=exc.errors,
                           msg="the package description is invalid; nothing was changed:\n" + str(exc))
@@ -65,3 +76,13 @@ class ActionModule(ActionBase):
         if warnings:
             result["warnings"] = warnings + list(module_result.get("warnings", []))
         return result
+
+    def _live_cluster(self, task_vars):
+        """The live cluster as the task's host sees it (an empty one when it has no CIB yet)."""
+        res = self._low_level_execute_command(READ_LIVE_CIB, sudoable=True)
+        if res.get("rc") != 0:
+            host = self._task.delegate_to or task_vars.get("inventory_hostname") or "the node"
+            raise ArgumentProblem("cannot read the live CIB on {0} to check the packages against the cluster "
+                                  "(exit {1}): {2}; nothing was changed".format(
+                                      host, res.get("rc"), (res.get("stderr") or res.get("stdout") or "").strip()))
+        return live_cluster(res.get("stdout"))

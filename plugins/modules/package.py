@@ -20,6 +20,14 @@ description:
     host is touched, with one message per problem, each naming the field and the rule
     (for example C(packages[0].ip[0].ip_address: 198.51.100.0 is the network address of
     198.51.100.0/24))."
+  - "Validation also sees the whole live cluster: the action plugin first reads the CIB on the
+    task's host (C(cibadmin --query); the copy on disk when the daemons are down; nothing when
+    the node has no cluster yet) and checks the packages against every package and IP resource
+    already there, whoever created them - a relocatable IP already held by another package or IP
+    resource, a name whose ids would take a live object's (or a collection-internal one's, such
+    as the lock LUN's C(fc.sbd-fencing)), a dependency on a package this same run removes, and
+    removing a package a live package depends on are refused. Dependencies may name live
+    packages."
   - "On the node: the live CIB is read once (C(cibadmin --query)), the package objects are
     merged into it, and every change is written in ONE transaction - C(crm_diff) against the
     live CIB, then one versioned C(cibadmin --patch). The patch's version check covers the
@@ -72,14 +80,27 @@ options:
     type: dict
   purge:
     description:
-      - With O(state=present), also remove every collection-managed package that is not in
-        O(packages). Objects the collection does not manage are never removed.
+      - With O(state=present), also remove every package of the same O(owner) that is not in
+        O(packages). Packages of another owner (the SNA gateway role's, another inventory's),
+        packages written before owners existed (no owner mark) and objects the collection does not
+        manage are never removed.
     type: bool
     default: false
+  owner:
+    description:
+      - Who declares these packages. Each package's top resource carries it as the meta attribute
+        C(failover-cluster-owner); O(purge) removes only packages of this owner. C(playbooks/provision.yml)
+        (role C(packages)) uses C(packages) unless C(packages_owner) says otherwise; the C(sna_gateway)
+        role uses C(sna_gateway). Give each inventory that shares a cluster its own owner.
+      - Letters, digits, C(.), C(-) and C(_), at most 64 characters.
+    type: str
+    default: packages
   known_packages:
     description:
-      - Names of packages that exist in the cluster but are not in O(packages), that
-        dependencies may name. The node checks that they really exist in the CIB.
+      - Names of packages that exist outside O(packages) that dependencies may name. Packages that
+        are live in the cluster need not be listed (they are read from the CIB); this is for
+        packages another task of the same play creates first. The node checks that they really
+        exist in the CIB.
     type: list
     elements: str
     default: []
@@ -107,8 +128,9 @@ options:
     default: 60
   validate_only:
     description:
-      - Validate and compile on the controller, report the result and stop there - the node is not
-        contacted. C(playbooks/provision.yml) uses it to refuse a wrong package before any host changes.
+      - Validate and compile on the controller, report the result and stop there - the node is only
+        read (its live CIB, for the checks against the cluster), never changed.
+        C(playbooks/provision.yml) uses it to refuse a wrong package before any host changes.
       - The result has C(changed=false) and the names of the valid packages in RV(packages).
     type: bool
     default: false
@@ -243,9 +265,11 @@ from ansible_collections.failover.cluster.plugins.module_utils._cib_apply import
 )
 from ansible_collections.failover.cluster.plugins.module_utils._model.cib import managed_packages
 from ansible_collections.failover.cluster.plugins.module_utils._model.errors import CompileError, SpecError
+from ansible_collections.failover.cluster.plugins.module_utils._model.live import purge_names, read_live
 from ansible_collections.failover.cluster.plugins.module_utils._package_args import (
     ARGUMENT_SPEC,
     ArgumentProblem,
+    check_options,
     compile_request,
     package_names,
 )
@@ -259,15 +283,19 @@ def main():
     result = {"changed": False, "changes": {"added": [], "removed": [], "changed": []}, "packages": [],
               "removed": [], "commands": runner.commands}
 
+    live = None
     try:
+        check_options(params)
         if params["state"] == "present":
             if params["compiled"] is not None:
                 desired = {}
                 for text in params["compiled"]:
                     compiled = package_from_xml(text)
                     desired[compiled.name] = compiled
-            else:
-                desired, warnings = compile_request(params)
+            else:  # no action plugin: validate against the live cluster here
+                if not params["validate_only"]:
+                    live = read_cib(runner)
+                desired, warnings = compile_request(params, live=read_live(live))
                 for warning in warnings:
                     module.warn(warning)
             remove = []
@@ -278,15 +306,18 @@ def main():
                          errors=exc.errors, **result)
     except (ArgumentProblem, CompileError) as exc:
         module.fail_json(msg=str(exc), **result)
+    except CommandError as exc:
+        module.fail_json(msg="cannot read the CIB on this node: {0}".format(exc), **result)
     if params["validate_only"]:
         names = list(desired) if params["state"] == "present" else remove
         result["packages"] = names
         module.exit_json(msg="valid: {0} package(s); nothing was changed".format(len(names)), **result)
 
     try:
-        live = read_cib(runner)
+        if live is None:
+            live = read_cib(runner)
         if params["state"] == "present" and params["purge"]:
-            remove = sorted(set(managed_packages(live)) - set(desired))
+            remove = purge_names(read_live(live), desired, params["owner"])
         plan = Plan(live, desired, remove)
     except CommandError as exc:
         module.fail_json(msg="cannot read the CIB on this node: {0}".format(exc), **result)

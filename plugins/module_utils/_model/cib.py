@@ -22,6 +22,8 @@ ID_PREFIX = "fc."
 MARK_NAME = "failover-cluster"
 MARK_VALUE = "managed"
 PACKAGE_ATTR = "failover-cluster-package"
+OWNER_ATTR = "failover-cluster-owner"  # who declared the package: a purge removes only its own owner's
+DEFAULT_OWNER = "packages"  # the packages role's (playbooks/provision.yml); sna_gateway passes its own
 NOSWITCH_PREFIX = "fc-noswitch-"  # package_state's pin (cmmodpkg -d); same value as _status.SWITCHING_BAN_PREFIX
 RUNTIME_META = ("target-role", "is-managed")  # owned by package_state once the package exists
 SCRIPT_AGENT = ("ocf", "failover", "script")  # runs <script> start|stop; shipped by this collection
@@ -270,6 +272,34 @@ def managed_packages(cib_xml):
         meta = _meta(element)
         if meta.get(MARK_NAME) == MARK_VALUE and meta.get(PACKAGE_ATTR):
             result[meta[PACKAGE_ATTR]] = element.get("id")
+    return result
+
+
+def set_owner(compiled_package, owner):
+    """Mark a compiled package's top resource with ``failover-cluster-owner=<owner>`` (in place)."""
+    top = compiled_package.resource
+    block = top.find("meta_attributes")
+    if block is None:
+        raise CompileError("compiled package {0} has no meta attributes".format(compiled_package.name))
+    for pair in block.findall("nvpair"):
+        if pair.get("name") == OWNER_ATTR:
+            block.remove(pair)
+    names = [pair.get("name") for pair in block]
+    at = names.index(PACKAGE_ATTR) + 1 if PACKAGE_ATTR in names else len(names)
+    # next to the package mark: target-role stays last, where a re-apply carries the live one
+    block.insert(at, ET.Element("nvpair", {"id": "{0}-{1}".format(block.get("id"), OWNER_ATTR), "name": OWNER_ATTR,
+                                           "value": owner}))
+    return compiled_package
+
+
+def package_owners(cib_xml):
+    """{package name: owner (None when the package carries none)} of every collection-managed package."""
+    root = _parse(cib_xml)
+    result = {}
+    for element in _section(root, "resources"):
+        meta = _meta(element)
+        if meta.get(MARK_NAME) == MARK_VALUE and meta.get(PACKAGE_ATTR):
+            result[meta[PACKAGE_ATTR]] = meta.get(OWNER_ATTR)
     return result
 
 

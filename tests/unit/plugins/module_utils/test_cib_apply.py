@@ -17,7 +17,7 @@ from ansible_collections.failover.cluster.plugins.module_utils._package_args imp
 from ansible_collections.failover.cluster.plugins.module_utils._runner import Runner
 
 FIXTURES = Path(__file__).parent / "fixtures"
-LIVE = (FIXTURES / "package_state" / "cib_running.xml").read_text()
+LEGACY = (FIXTURES / "package_state" / "cib_running.xml").read_text()  # captured before owner marks existed
 CLUSTER = {
     "name": "fctest",
     "nodes": [{"name": "node1", "addresses": ["198.51.100.11/24"]},
@@ -32,6 +32,19 @@ DB = {"package_name": "db", "node_name": ["node1"], "auto_run": False,
 
 def desired(*specs, **params):
     return compile_request(dict({"cluster": CLUSTER, "packages": list(specs)}, **params))[0]
+
+
+LIVE = apply_mod.Plan(LEGACY, desired(WEB, DB)).new_xml  # the same packages, re-applied with their owner mark
+
+
+def test_a_package_without_owner_mark_gets_only_the_mark():
+    plan = apply_mod.Plan(LEGACY, desired(WEB, DB))
+    assert plan.changes == {"added": [], "removed": [], "changed": ["resources/fc.db", "resources/fc.web"]}
+    diff = plan.diff()
+    assert "failover-cluster-owner" not in diff["before"]
+    assert diff["after"].count('name="failover-cluster-owner" value="packages"') == 2
+    mark = '\n    <nvpair id="fc.{0}-meta-failover-cluster-owner" name="failover-cluster-owner" value="packages" />'
+    assert diff["before"] == diff["after"].replace(mark.format("db"), "").replace(mark.format("web"), "")
 
 
 def test_live_cib_made_by_the_module_plans_no_change():

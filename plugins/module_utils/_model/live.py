@@ -1,0 +1,206 @@
+# Copyright: failover.cluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""New packages checked against the live cluster: pure, from the CIB's XML.
+
+``read_live(cib_xml)`` summarises what a cluster already holds, whoever wrote it: every
+collection package (its owner, relocatable IPs, the packages it depends on), every IP
+resource (``ocf:heartbeat:IPaddr2``, ``ocf:heartbeat:IPaddr``, ``ocf:failover:ip``) inside or
+outside packages, and every id of the configuration. ``check_live(packages, live, ...)``
+then gives one ``<field>: <rule>`` message per problem:
+
+* a relocatable IP already held by an IP resource of the cluster - except by a package this
+  same task replaces (same name) or removes;
+* a dependency on a package this same run removes (state=absent, or purge);
+* a package whose ids (``fc.<name>``, ``fc.<name>-meta``, ``fc.<name>.*``) would take the id
+  of a live object that is not that package's (an operator's resource, another package's
+  meta attributes) or of a collection-internal object (the lock LUN's fencing resource);
+* removing a package that a live package, which stays, depends on.
+
+A dependency on a live package is allowed (:func:`live_names` feeds ``known_packages``).
+"""
+
+import ipaddress
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+from . import fields as f
+from .cib import MARK_NAME, MARK_VALUE, OWNER_ATTR, PACKAGE_ATTR
+from .errors import CompileError, Problems
+from .ids import FENCING_ID, classify, package_of_resource, reserved_name_problem, resource_id
+
+IP_AGENTS = (("ocf", "heartbeat", "IPaddr2"), ("ocf", "heartbeat", "IPaddr"), ("ocf", "failover", "ip"))
+REFERENCE_ATTRS = ("rsc", "with-rsc", "first", "then")
+
+
+@dataclass
+class LivePackage:
+    name: str
+    rid: str
+    owner: object = None  # None: written before owners existed
+    depends_on: set = field(default_factory=set)
+
+
+@dataclass
+class LiveIp:
+    address: str
+    rid: str  # the primitive
+    package: object = None  # name of the collection package it belongs to, or None
+
+
+@dataclass
+class LiveCluster:
+    packages: dict = field(default_factory=dict)  # name -> LivePackage
+    ips: list = field(default_factory=list)  # [LiveIp]
+    ids: dict = field(default_factory=dict)  # id -> owning package name, or None
+
+
+EMPTY = LiveCluster()
+
+
+def _meta(element):
+    return {p.get("name"): p.get("value") for block in element.findall("meta_attributes")
+            for p in block.findall("nvpair")}
+
+
+def _normal(address):
+    try:
+        return str(ipaddress.ip_address(str(address).strip()))
+    except ValueError:
+        return str(address).strip()
+
+
+def _ip_of(primitive):
+    agent = (primitive.get("class"), primitive.get("provider"), primitive.get("type"))
+    if agent not in IP_AGENTS:
+        return None
+    for block in primitive.findall("instance_attributes"):
+        for pair in block.findall("nvpair"):
+            if pair.get("name") == "ip" and pair.get("value"):
+                return _normal(pair.get("value"))
+    return None
+
+
+def read_live(cib_xml):
+    """:class:`LiveCluster` of a CIB (XML text or element); an empty CIB text means no cluster."""
+    if cib_xml is None or (isinstance(cib_xml, str) and not cib_xml.strip()):
+        return LiveCluster()
+    try:
+        root = ET.fromstring(cib_xml) if isinstance(cib_xml, str) else cib_xml
+    except ET.ParseError as exc:
+        raise CompileError("the live CIB is not valid XML: {0}".format(exc)) from None
+    conf = root.find("configuration")
+    live = LiveCluster()
+    if conf is None:
+        return live
+    resources = conf.find("resources")
+    for top in resources if resources is not None else []:
+        meta = _meta(top)
+        name = meta.get(PACKAGE_ATTR) if meta.get(MARK_NAME) == MARK_VALUE else None
+        if name:
+            live.packages[name] = LivePackage(name=name, rid=top.get("id"), owner=meta.get(OWNER_ATTR))
+        for element in top.iter():
+            if element.get("id"):
+                live.ids[element.get("id")] = name
+            if element.tag == "primitive":
+                address = _ip_of(element)
+                if address:
+                    live.ips.append(LiveIp(address=address, rid=element.get("id"), package=name))
+    for element in conf.iter():
+        if element.get("id") and element.get("id") not in live.ids:
+            live.ids[element.get("id")] = None
+    constraints = conf.find("constraints")
+    for element in constraints if constraints is not None else []:
+        kind, owner = classify(element.get("id"))
+        if kind != "package_part" or not owner:
+            continue
+        for sub in element.iter():
+            if sub.get("id"):
+                live.ids[sub.get("id")] = owner
+        if owner not in live.packages:
+            continue
+        for attr in REFERENCE_ATTRS:
+            other = package_of_resource(element.get(attr))
+            if other and other != owner:
+                live.packages[owner].depends_on.add(other)
+    return live
+
+
+def live_names(live):
+    """Names of the collection packages in the cluster (valid dependency targets)."""
+    return sorted(live.packages)
+
+
+def purge_names(live, keep, owner):
+    """Packages a purge by ``owner`` removes: those of that owner not in ``keep``.
+
+    A package with another owner (the SNA gateway role's, another inventory's) or with no owner
+    (written before owners existed) is never purged.
+    """
+    return sorted(n for n, p in live.packages.items() if n not in set(keep) and p.owner == owner)
+
+
+def _package_ids(name):
+    top = resource_id(name)
+    return top, top + "-meta", top + "."
+
+
+def _describe(live, oid):
+    holder = live.ids.get(oid)
+    if oid == FENCING_ID or oid.startswith(FENCING_ID + "-"):
+        return "the lock LUN's fencing resource {0}".format(FENCING_ID)
+    if holder:
+        return "{0}, part of package {1}".format(oid, holder)
+    return "{0}, which failover.cluster does not manage".format(oid)
+
+
+def check_live(packages, live, prefix="packages", removing=None, owner=None):
+    """Problems of ``packages`` (validated :class:`~.package.Package` objects, in input order)
+    against ``live``. ``removing``: {name: the field that removes it} for the packages this same
+    run removes (``purge``, or ``packages[j]`` with state=absent).
+
+    Returns ``(errors, warnings)``, each a list of ``<field>: <rule>`` texts.
+    """
+    removing = dict(removing or {})
+    problems = Problems()
+    names = {pkg.name for pkg in packages}
+    for i, pkg in enumerate(packages):
+        path = f.index(prefix, i)
+        reserved = reserved_name_problem(pkg.name)
+        if reserved:
+            problems.error(f.join(path, "package_name"), reserved)
+            continue
+        top, meta_id, part = _package_ids(pkg.name)
+        clashes = sorted(oid for oid, holder in live.ids.items()
+                         if (oid in (top, meta_id) or oid.startswith(part)) and holder != pkg.name
+                         and holder not in removing)
+        if clashes:
+            problems.error(f.join(path, "package_name"), "{0} would take the id of {1} in the cluster: a package's "
+                           "ids ({2}, {2}.*) must not name another object; choose another name".format(
+                               pkg.name, _describe(live, clashes[0]), top))
+        current = live.packages.get(pkg.name)
+        if current is not None and owner is not None and current.owner not in (None, owner):
+            problems.warn(f.join(path, "package_name"), "package {0} was declared by owner {1}; this task takes it "
+                          "over as owner {2} (a purge by {1} will no longer remove it)".format(
+                              pkg.name, current.owner, owner))
+        for k, ip in enumerate(pkg.ips):
+            for held in live.ips:
+                if held.address != _normal(ip.address) or held.package in names or held.package in removing:
+                    continue
+                holder = "package {0} (resource {1})".format(held.package, held.rid) if held.package else \
+                    "resource {0}, which failover.cluster does not manage".format(held.rid)
+                problems.error(f.join(f.index(f.join(path, "ip"), k), "ip_address"),
+                               "{0} is already used by {1} in the cluster: relocatable IPs must be unique across "
+                               "every package and IP resource of the cluster".format(ip.address, holder))
+                break
+        for k, dep in enumerate(pkg.dependencies):
+            if dep.name in removing and dep.name not in names:
+                problems.error(f.join(f.index(f.join(path, "dependencies"), k), "dependency_name"),
+                               "package {0} is removed by this run ({1}: it is a package of owner {2} that is not "
+                               "in the list); a package cannot depend on a package that is being removed".format(
+                                   dep.name, removing[dep.name], owner))
+    for gone in sorted(removing):
+        for other in sorted(live.packages.values(), key=lambda p: p.name):
+            if gone in other.depends_on and other.name not in removing and other.name not in names:
+                problems.error(removing[gone], "removes package {0}, which package {1} in the cluster depends on; "
+                               "remove or change {1} too".format(gone, other.name))
+    return problems.errors, problems.warnings
