@@ -56,3 +56,8 @@ def run_module(tmp_path):
             raise AssertionError(f"module printed no JSON: {proc.stdout!r} {proc.stderr!r}") from exc
 
     return _run
+
+
+# No silent skips in CI (CI=true): see tests/ci_policy.py. The hooks are registered by being
+# names of this conftest module.
+from ci_policy import pytest_configure, pytest_runtest_makereport  # noqa: E402, F401

@@ -14,6 +14,13 @@ attributes:
     description: Can run in check_mode and return changed status prediction without modifying target.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: debian
+    details:
+      - Debian 12 (bookworm) managed nodes with Corosync 3 and Pacemaker 2.1 from Debian's packages; this is
+        what the collection supports and tests. Other distributions are not supported.
 """
 
     # For modules that only read state.

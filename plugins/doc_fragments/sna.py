@@ -31,6 +31,12 @@ options:
         after it was started, a link station NOT_ACTIVE after it was stopped).
     type: int
     default: 60
+attributes:
+  action_group:
+    description: Use C(group/failover.cluster.sna) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - failover.cluster.sna
 notes:
   - Every command is an argv list run with C(LC_ALL=C); values are checked against the product's
     rules for names and values before any command runs.

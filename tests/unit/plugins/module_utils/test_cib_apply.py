@@ -245,7 +245,7 @@ def test_apply_gives_up_after_the_timeout_not_after_a_count():
     """Each refused attempt takes 4 s of the fake clock (one read): 60 s allow 15 attempts, 10 s allow 3."""
     for timeout, attempts in ((60, 15), (10, 3)):
         script = []
-        for _ in range(attempts):
+        for _ignored in range(attempts):
             script += [DIFF, ("cibadmin", "--patch", (103, "", "older")), ("cibadmin", "--query", (0, LIVE, ""))]
         clock = Clock(step=4.0, sleep_moves=False)
         module = FakeModule(script)

@@ -357,7 +357,7 @@ def test_changed_objects_ignores_whitespace_and_attribute_order():
 def test_compile_accepts_package_objects_and_single_xml():
     from ansible_collections.failover.cluster.plugins.module_utils._model.package import build_packages
 
-    packages, _ = build_packages([web()], CLUSTER)
+    packages, _ignored = build_packages([web()], CLUSTER)
     result = cib.compile_packages(packages, CLUSTER)
     assert result.warnings == []
     text = result.packages["web"].to_xml()

@@ -164,7 +164,7 @@ def test_ipv6_links_work_and_subnet_router_address_is_rejected():
     spec = base()
     spec["nodes"][0]["addresses"][1] = "2001:db8::11/64"
     spec["nodes"][1]["addresses"][1] = "2001:db8::12/64"
-    data, _ = cl.validate_cluster(spec)
+    data, _ignored = cl.validate_cluster(spec)
     assert data["derived"]["links"][1]["network"] == "2001:db8::/64"
     spec["nodes"][1]["addresses"][1] = "2001:db8::/64"
     assert one_error(spec) == (
@@ -212,14 +212,14 @@ def test_links_sharing_a_subnet_warn():
     spec = base()
     spec["nodes"][0]["addresses"][1] = "198.51.100.21/24"
     spec["nodes"][1]["addresses"][1] = "198.51.100.22/24"
-    _, warnings = cl.validate_cluster(spec)
+    _ignored, warnings = cl.validate_cluster(spec)
     assert warnings == ["cluster_nodes: heartbeat links 0 and 1 share subnet 198.51.100.0/24: they give no redundancy"]
 
 
 def test_node_ids_explicit_auto_and_duplicate():
     spec = base()
     spec["nodes"][0]["node_id"] = 2
-    data, _ = cl.validate_cluster(spec)
+    data, _ignored = cl.validate_cluster(spec)
     assert [n["node_id"] for n in data["nodes"]] == [2, 1]
     spec["nodes"][1]["node_id"] = 2
     assert one_error(spec) == "cluster_nodes[1].node_id: node_id 2 is already used by cluster_nodes[0]"
@@ -238,7 +238,7 @@ def test_too_many_nodes():
 
 
 def test_single_node_warns():
-    _, warnings = cl.validate_cluster({"name": "solo", "nodes": [{"name": "a", "addresses": ["10.0.0.1/24"]}]})
+    _ignored, warnings = cl.validate_cluster({"name": "solo", "nodes": [{"name": "a", "addresses": ["10.0.0.1/24"]}]})
     assert warnings == ["cluster_nodes: a single-node cluster cannot fail packages over to another node"]
 
 
@@ -259,11 +259,11 @@ def _nodes(count):
 
 
 def test_even_node_count_without_tie_breaker_warns():
-    _, warnings = cl.validate_cluster({"name": "four", "nodes": _nodes(4)})
+    _ignored, warnings = cl.validate_cluster({"name": "four", "nodes": _nodes(4)})
     assert warnings == [
         "cluster_nodes: 4 nodes and no tie-breaker: if the cluster splits in two equal halves, neither half has "
         "quorum and every package stops; consider cluster_quorum_server"]
-    _, warnings = cl.validate_cluster({"name": "three", "nodes": _nodes(3)})
+    _ignored, warnings = cl.validate_cluster({"name": "three", "nodes": _nodes(3)})
     assert warnings == []
 
 
@@ -284,7 +284,7 @@ def test_quorum_server_address_must_not_be_a_member_address():
 def test_quorum_server_address_rules():
     assert one_error(base(quorum_server={"host": "qs1"})) == (
         "cluster_quorum_server.address: is required when host is not an IP address")
-    data, _ = cl.validate_cluster(base(quorum_server={"host": "192.0.2.9"}))
+    data, _ignored = cl.validate_cluster(base(quorum_server={"host": "192.0.2.9"}))
     assert data["quorum_server"]["address"] == "192.0.2.9"
     assert one_error(base(quorum_server={"host": "qs1", "address": "192.0.2.300"})) == (
         "cluster_quorum_server.address: 192.0.2.300 is not a valid IPv4/IPv6 address")
@@ -295,7 +295,7 @@ def test_quorum_server_address_rules():
 
 def test_quorum_server_options():
     qs = {"host": "qs1", "address": "192.0.2.50", "algorithm": "lms", "port": 5500, "tls": "required"}
-    cluster, _ = cl.build_cluster(base(quorum_server=qs))
+    cluster, _ignored = cl.build_cluster(base(quorum_server=qs))
     assert cluster.quorum_server.votes is None
     assert cluster.expected_votes == 3
     assert one_error(base(quorum_server=dict(qs, algorithm="2nodelms"))) == (
@@ -304,12 +304,12 @@ def test_quorum_server_options():
         "cluster_quorum_server.port: 70000 is above the maximum 65535")
     assert one_error(base(quorum_server=dict(qs, tls="maybe"))) == (
         "cluster_quorum_server.tls: 'maybe' is not one of on, off, required")
-    _, warnings = cl.validate_cluster(base(quorum_server=dict(qs, tls=False)))
+    _ignored, warnings = cl.validate_cluster(base(quorum_server=dict(qs, tls=False)))
     assert warnings == ["cluster_quorum_server.tls: off: quorum votes travel unauthenticated; use on or required"]
 
 
 def test_lms_expected_votes_for_four_nodes():
-    cluster, _ = cl.build_cluster({"name": "four", "nodes": _nodes(4),
+    cluster, _ignored = cl.build_cluster({"name": "four", "nodes": _nodes(4),
                                    "quorum_server": {"host": "qs", "address": "192.0.2.1", "algorithm": "lms"}})
     assert cluster.expected_votes == 7
 
@@ -326,7 +326,7 @@ def test_lock_lun_two_nodes_uses_two_node_and_fencing_properties():
 
 
 def test_lock_lun_three_nodes_has_no_two_node():
-    cluster, _ = cl.build_cluster({"name": "three", "nodes": _nodes(3), "lock_lun": {"devices": ["/dev/sdb"]}})
+    cluster, _ignored = cl.build_cluster({"name": "three", "nodes": _nodes(3), "lock_lun": {"devices": ["/dev/sdb"]}})
     assert cluster.two_node is False
 
 
@@ -362,7 +362,7 @@ def test_lock_lun_device_rules():
 
 
 def test_lock_lun_force_warns():
-    _, warnings = cl.validate_cluster(base(quorum_server=None, lock_lun={"devices": ["/dev/a"], "force": True}))
+    _ignored, warnings = cl.validate_cluster(base(quorum_server=None, lock_lun={"devices": ["/dev/a"], "force": True}))
     assert warnings == [
         "cluster_lock_lun.force: true: a disk that carries another cluster's SBD header will be overwritten"]
 
@@ -374,7 +374,7 @@ def test_invalid_quorum_server_still_counts_as_tie_breaker():
 
 # -- timing --------------------------------------------------------------------------
 def test_low_latency_profile_sets_everything_consistently():
-    cluster, _ = cl.build_cluster(base(timing_profile="low_latency"))
+    cluster, _ignored = cl.build_cluster(base(timing_profile="low_latency"))
     t = cluster.timing
     assert (t.token, t.consensus, t.qdevice_timeout, t.qdevice_sync_timeout) == (1000, 1200, 2000, 5000)
     assert t.qnetd_dead_client_ms == 2400
@@ -402,7 +402,7 @@ def test_polling_interval_conflicting_with_low_latency_is_an_error():
 
 def test_polling_interval_maps_to_qdevice_timeout_and_range():
     qs = {"host": "qs1", "address": "192.0.2.50", "polling_interval": 60000}
-    cluster, _ = cl.build_cluster(base(quorum_server=qs))
+    cluster, _ignored = cl.build_cluster(base(quorum_server=qs))
     assert (cluster.timing.qdevice_timeout, cluster.timing.qdevice_sync_timeout) == (60000, 60000)
     assert one_error(base(quorum_server=dict(qs, polling_interval=300000))) == (
         "cluster_quorum_server.polling_interval: 300000 ms is above the maximum 150000 ms")
@@ -424,7 +424,7 @@ def test_member_timeout_range(value, message):
 
 
 def test_member_timeout_string_digits_accepted():
-    cluster, _ = cl.build_cluster(base(member_timeout="5000"))
+    cluster, _ignored = cl.build_cluster(base(member_timeout="5000"))
     assert cluster.timing.token == 5000
 
 
@@ -432,7 +432,7 @@ def test_single_link_short_timeout_warns():
     spec = base(timing_profile="low_latency")
     for node in spec["nodes"]:
         node["addresses"] = node["addresses"][:1]
-    _, warnings = cl.validate_cluster(spec)
+    _ignored, warnings = cl.validate_cluster(spec)
     assert warnings == [
         "cluster_member_timeout: 1000 ms on a single heartbeat link: a short outage of that one link makes the "
         "cluster re-form (Serviceguard requires 14000 ms with one heartbeat LAN); add a second heartbeat link for "
@@ -440,12 +440,12 @@ def test_single_link_short_timeout_warns():
 
 
 def test_large_member_timeout_warns():
-    _, warnings = cl.validate_cluster(base(member_timeout=90000))
+    _ignored, warnings = cl.validate_cluster(base(member_timeout=90000))
     assert warnings == ["cluster_member_timeout: 90000 ms is above 60000 ms: node failures take that long to detect"]
 
 
 def test_short_member_timeout_with_slow_qdevice_warns():
-    _, warnings = cl.validate_cluster(base(member_timeout=2000))
+    _ignored, warnings = cl.validate_cluster(base(member_timeout=2000))
     assert warnings == [
         "cluster_member_timeout: after a node crash the quorum server keeps the dead node's vote for 12000 ms (1.5 "
         "x its heartbeat of 0.8 x polling_interval 10000 ms), longer than member timeout + consensus (4400 ms), so "
@@ -459,7 +459,7 @@ def test_unknown_profile():
 
 # -- misc ----------------------------------------------------------------------------
 def test_autostart_transport_crypto():
-    cluster, _ = cl.build_cluster(base(autostart="no", crypto={"cipher": "aes128", "hash": "sha512"}))
+    cluster, _ignored = cl.build_cluster(base(autostart="no", crypto={"cipher": "aes128", "hash": "sha512"}))
     assert cluster.autostart is False and cluster.crypto_cipher == "aes128" and cluster.crypto_hash == "sha512"
     assert one_error(base(autostart="sometimes")) == (
         "cluster_autostart: must be a boolean (true/false), got 'sometimes'")
@@ -468,7 +468,7 @@ def test_autostart_transport_crypto():
         "cluster_crypto.hash: none is not allowed with cipher aes256: Corosync needs a hash to encrypt")
     assert one_error(base(crypto={"cipher": "des"})) == (
         "cluster_crypto.cipher: 'des' is not one of aes256, aes192, aes128, none")
-    _, warnings = cl.validate_cluster(base(crypto={"cipher": "none", "hash": "none"}))
+    _ignored, warnings = cl.validate_cluster(base(crypto={"cipher": "none", "hash": "none"}))
     assert warnings == ["cluster_crypto: cipher and hash none: cluster traffic is neither encrypted nor authenticated"]
 
 
@@ -490,7 +490,7 @@ def test_properties_override_and_validation():
 
 
 def test_stonith_disabled_with_lock_lun_warns():
-    _, warnings = cl.validate_cluster(base(quorum_server=None, lock_lun={"devices": ["/dev/a"]},
+    _ignored, warnings = cl.validate_cluster(base(quorum_server=None, lock_lun={"devices": ["/dev/a"]},
                                            properties={"stonith-enabled": False}))
     assert warnings == [
         "cluster_properties.stonith-enabled: false with a lock LUN: SBD fencing is configured but disabled, so a "
@@ -509,7 +509,7 @@ def test_all_errors_are_collected():
 def test_networks_and_node_lookup():
     spec = base()
     spec["nodes"][0]["stationary_addresses"] = ["192.0.2.11/24"]
-    cluster, _ = cl.build_cluster(spec)
+    cluster, _ignored = cl.build_cluster(spec)
     assert cluster.networks == {"198.51.100.0/24": {"node1", "node2"}, "203.0.113.0/24": {"node1", "node2"},
                                 "192.0.2.0/24": {"node1"}}
     assert cluster.node("node2").ring_addresses == ("198.51.100.12", "203.0.113.12")

@@ -75,7 +75,7 @@ def test_render_two_node_only_with_lock_lun():
 def test_render_accepts_a_cluster_object_and_raises_on_bad_spec():
     from ansible_collections.failover.cluster.plugins.module_utils._model.cluster import build_cluster
 
-    cluster, _ = build_cluster(spec())
+    cluster, _ignored = build_cluster(spec())
     assert cs.render_corosync_conf(cluster) == cs.render_corosync_conf(spec())
     with pytest.raises(SpecError):
         cs.render_corosync_conf(spec(name="bad name"))

@@ -52,7 +52,7 @@ def test_defaults():
 
 
 def test_accepts_raw_cluster_spec():
-    packages, _ = pk.validate_packages([pkg()], CLUSTER_SPEC)
+    packages, _ignored = pk.validate_packages([pkg()], CLUSTER_SPEC)
     assert packages[0].name == "web"
 
 
@@ -87,9 +87,9 @@ def test_nothing_to_run():
 
 
 def test_node_name_rules():
-    (p,), _ = build([pkg(node_name=["node2", "node1"])])
+    (p,), _ignored = build([pkg(node_name=["node2", "node1"])])
     assert p.nodes == ("node2", "node1") and not p.all_nodes
-    (p,), _ = build([pkg(node_name=["*"])])
+    (p,), _ignored = build([pkg(node_name=["*"])])
     assert p.all_nodes
     assert one_error([pkg(node_name=["node9"])]) == (
         "packages[0].node_name[0]: 'node9' is not a node of cluster lab (nodes: node1, node2, node3)")
@@ -100,7 +100,7 @@ def test_node_name_rules():
 
 
 def test_policies_and_choices():
-    (p,), _ = build([pkg(failover_policy="min_package_node", failback_policy="automatic", auto_run="no")])
+    (p,), _ignored = build([pkg(failover_policy="min_package_node", failback_policy="automatic", auto_run="no")])
     assert (p.failover_policy, p.failback_policy, p.auto_run) == ("min_package_node", "automatic", False)
     assert one_error([pkg(failover_policy="site_preferred")]) == (
         "packages[0].failover_policy: 'site_preferred' is not one of configured_node, min_package_node")
@@ -111,7 +111,7 @@ def test_policies_and_choices():
 
 
 def test_min_package_node_warns():
-    _, warnings = build([pkg(failover_policy="min_package_node")])
+    _ignored, warnings = build([pkg(failover_policy="min_package_node")])
     assert warnings == [
         "packages[0].failover_policy: min_package_node is approximated: Pacemaker gives every eligible node the same "
         "score and, on a tie, picks the node with the fewest allocated resources (it counts primitives, not "
@@ -121,7 +121,7 @@ def test_min_package_node_warns():
 def test_multi_node_rules():
     spec = {"package_name": "mon", "package_type": "multi_node", "services": [{"service_name": "a",
                                                                                "service_unit": "a.service"}]}
-    (p,), _ = build([spec])
+    (p,), _ignored = build([spec])
     assert p.type == "multi_node"
     errors = errors_of([dict(spec, failover_policy="configured_node", ip=[{"ip_address": "198.51.100.50"}])])
     assert errors == [
@@ -131,18 +131,18 @@ def test_multi_node_rules():
 
 
 def test_priority():
-    (p,), _ = build([pkg(priority=1)])
+    (p,), _ignored = build([pkg(priority=1)])
     assert p.pacemaker_priority == 3001
-    (p,), _ = build([pkg(priority=3000)])
+    (p,), _ignored = build([pkg(priority=3000)])
     assert p.pacemaker_priority == 2  # the lowest numbered priority still beats no_priority
-    (p,), _ = build([pkg(priority="no_priority")])
+    (p,), _ignored = build([pkg(priority="no_priority")])
     assert p.pacemaker_priority == 1
     assert one_error([pkg(priority=0)]) == "packages[0].priority: 0 is below the minimum 1"
     assert one_error([pkg(priority=3001)]) == "packages[0].priority: 3001 is above the maximum 3000"
 
 
 def test_timeouts():
-    (p,), _ = build([pkg(run_script_timeout=120, halt_script_timeout="no_timeout")])
+    (p,), _ignored = build([pkg(run_script_timeout=120, halt_script_timeout="no_timeout")])
     assert (p.run_timeout, p.halt_timeout) == (120, None)
     assert one_error([pkg(run_script_timeout=0)]) == "packages[0].run_script_timeout: 0 s is below the minimum 1 s"
     assert one_error([pkg(halt_script_timeout="soon")]) == (
@@ -150,14 +150,14 @@ def test_timeouts():
 
 
 def test_timeout_with_several_steps_warns():
-    _, warnings = build([pkg(run_script_timeout=60, services=[{"service_name": "s", "service_unit": "x"}])])
+    _ignored, warnings = build([pkg(run_script_timeout=60, services=[{"service_name": "s", "service_unit": "x"}])])
     assert warnings == [
         "packages[0]: run_script_timeout/halt_script_timeout bound each resource's start/stop, not the whole run or "
         "halt sequence"]
 
 
 def test_scripts():
-    (p,), _ = build([pkg(external_pre_script="/etc/pkg/pre.sh", external_script="/etc/pkg/web.sh")])
+    (p,), _ignored = build([pkg(external_pre_script="/etc/pkg/pre.sh", external_script="/etc/pkg/web.sh")])
     assert (p.pre_script, p.script) == ("/etc/pkg/pre.sh", "/etc/pkg/web.sh")
     assert one_error([pkg(external_script="web.sh")]) == (
         "packages[0].external_script: 'web.sh' is not a valid absolute script path (no spaces, quotes or shell "
@@ -198,12 +198,12 @@ def test_ip_subnet_every_candidate_node_needs_an_interface():
     assert ip_error({"ip_address": "192.0.2.60"}) == (
         "packages[0].ip[0].ip_subnet: node3 has no address on 192.0.2.0/24; every node in node_name needs an "
         "interface on the subnet (add a stationary address)")
-    (p,), _ = build([pkg(ip=[{"ip_address": "192.0.2.60"}], node_name=["node1", "node2"])])
+    (p,), _ignored = build([pkg(ip=[{"ip_address": "192.0.2.60"}], node_name=["node1", "node2"])])
     assert p.ips[0].subnet == "192.0.2.0/24"
 
 
 def test_ip_subnet_without_prefix_resolves_to_a_cluster_network():
-    (p,), _ = build([pkg(ip=[{"ip_subnet": "198.51.100.0", "ip_address": "198.51.100.77"}])])
+    (p,), _ignored = build([pkg(ip=[{"ip_subnet": "198.51.100.0", "ip_address": "198.51.100.77"}])])
     assert p.ips[0].subnet == "198.51.100.0/24"
 
 
@@ -219,7 +219,7 @@ def svc_error(entry):
 
 
 def test_services():
-    (p,), _ = build([pkg(services=[
+    (p,), _ignored = build([pkg(services=[
         {"service_name": "a", "service_cmd": "/usr/bin/app --x 'y z'", "service_restart": 3},
         {"service_name": "b", "service_unit": "nginx.service", "service_restart": "unlimited",
          "service_fail_fast_enabled": True, "service_halt_timeout": 30},
@@ -254,11 +254,11 @@ def test_service_rules():
 
 
 def test_fail_fast_without_fencing_warns():
-    _, warnings = build([pkg(node_fail_fast_enabled=True)], NOFENCE)
+    _ignored, warnings = build([pkg(node_fail_fast_enabled=True)], NOFENCE)
     assert warnings == [
         "packages[0]: fail-fast requested but the cluster has no fencing (no lock LUN or stonith-enabled=false): a "
         "failure stops the package instead of resetting the node"]
-    _, warnings = build([pkg(node_fail_fast_enabled=True)], CLUSTER)
+    _ignored, warnings = build([pkg(node_fail_fast_enabled=True)], CLUSTER)
     assert warnings == []
 
 
@@ -274,7 +274,7 @@ def dep(name, condition=None, location=None):
 
 def test_dependencies_defaults_and_targets():
     db = pkg(package_name="db", ip=[{"ip_address": "198.51.100.51"}])
-    (web, _db), _ = build([pkg(dependencies=[dep("db")]), db])
+    (web, _db), _ignored = build([pkg(dependencies=[dep("db")]), db])
     assert web.dependencies == (pk.Dependency("db", "up", "same_node"),)
     assert one_error([pkg(dependencies=[dep("nope")])]) == (
         "packages[0].dependencies[0].dependency_name: package nope does not exist")
@@ -300,7 +300,7 @@ def test_dependency_cycle():
 
 def test_down_dependency_warnings():
     db = pkg(package_name="db", ip=[{"ip_address": "198.51.100.51"}])
-    _, warnings = build([pkg(dependencies=[dep("db", "down", "any_node"), dep("db", "down", "different_node"),
+    _ignored, warnings = build([pkg(dependencies=[dep("db", "down", "any_node"), dep("db", "down", "different_node"),
                                            dep("db", "down", "same_node")]), db])
     assert warnings == [
         "packages[0].dependencies[0]: db down on any node cannot be expressed by Pacemaker: compiled as 'never on "
@@ -313,7 +313,7 @@ def test_down_dependency_warnings():
 def test_resources_extension():
     res = {"name": "sna_node", "agent": "ocf:failover:sna_node", "params": {"node_name": "NODE1", "debug": False},
            "stage": "after_ips", "restart": 2, "start_timeout": 90}
-    (p,), _ = build([pkg(resources=[res])])
+    (p,), _ignored = build([pkg(resources=[res])])
     r = p.resources[0]
     assert r.agent == "ocf:failover:sna_node" and r.params == (("node_name", "NODE1"), ("debug", "false"))
     got = (r.stage, r.restart, r.start_timeout, r.monitor_interval, r.monitor_timeout)
@@ -336,14 +336,14 @@ def test_all_errors_collected_across_packages():
 
 
 def test_ip_release_window():
-    (p,), _ = build([pkg()])
+    (p,), _ignored = build([pkg()])
     assert p.ip_release_window == pk.IP_RELEASE_WINDOW == 3
-    (p,), _ = build([pkg(ip_release_window=0)])
+    (p,), _ignored = build([pkg(ip_release_window=0)])
     assert p.ip_release_window == 0
     assert one_error([pkg(ip_release_window=301)]) == "packages[0].ip_release_window: 301 is above the maximum 300"
     assert one_error([pkg(ip_release_window=11)]) == (
         "packages[0].ip_release_window: 11 s leaves no time for the address check: at most the IP's start timeout "
         "(20 s, run_script_timeout) minus 10 s")
-    (p,), _ = build([pkg(ip_release_window=50, run_script_timeout=60)])
+    (p,), _ignored = build([pkg(ip_release_window=50, run_script_timeout=60)])
     assert p.ip_release_window == 50
     assert one_error([pkg(ip_release_window="soon")]).startswith("packages[0].ip_release_window: ")

@@ -1,0 +1,122 @@
+"""Every role stops at its first task on a platform it does not support, naming the platform.
+
+The roles run against localhost with facts set by a stand-in facts module, so the host "is" Rocky
+Linux 9 or Ubuntu without being it; nothing after the check runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+BIN = Path(sys.executable).parent
+CHECK_TASK = "Check that the host runs a platform this role supports (vars/<os_family>.yml)"
+
+ROCKY = {"distribution": "Rocky", "distribution_version": "9.3", "distribution_major_version": "9",
+         "os_family": "RedHat"}
+DEBIAN = {"distribution": "Debian", "distribution_version": "12.8", "distribution_major_version": "12",
+          "os_family": "Debian"}
+UBUNTU = {"distribution": "Ubuntu", "distribution_version": "24.04", "distribution_major_version": "24",
+          "os_family": "Debian"}
+DEBIAN11 = dict(DEBIAN, distribution_version="11.9", distribution_major_version="11")
+
+# (role, tasks_from, the role's required variables)
+ENTRY_POINTS = [
+    ("cluster", "main", {"cluster_name": "lab",
+                         "cluster_nodes": [{"name": "localhost", "addresses": ["192.0.2.1/24"]}]}),
+    ("quorum_server", "main", {}),
+    ("quorum_server", "member", {}),
+    ("lock_lun", "main", {}),
+    ("lock_lun", "fencing", {}),
+    ("ocf_agents", "main", {}),
+    ("sna_gateway", "main", {"sna_gateway_ip": {"ip_address": "192.0.2.50", "ip_subnet": "192.0.2.0/24"}}),
+    ("sna_gateway", "emulated_host", {"sna_gateway_emulated_pus": [{"name": "PU1"}]}),
+]
+
+
+# A module that only returns facts, as any *_facts module does: Ansible merges them into the
+# host's ansible_facts, so the play sees the platform the test wants.
+FAKE_FACTS = """#!/usr/bin/python
+from ansible.module_utils.basic import AnsibleModule
+module = AnsibleModule(argument_spec={"facts": {"type": "dict", "required": True}})
+module.exit_json(changed=False, ansible_facts=module.params["facts"])
+"""
+
+
+def _play(tmp_path, facts, tasks):
+    library = tmp_path / "library"
+    library.mkdir(exist_ok=True)
+    (library / "fake_facts.py").write_text(FAKE_FACTS)
+    if facts is not None:
+        tasks = [{"name": "fake facts", "fake_facts": {"facts": facts}}, *tasks]
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
+    env = dict(
+        os.environ,
+        ANSIBLE_LIBRARY=str(library),
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_STDOUT_CALLBACK="default",
+        ANSIBLE_CALLBACK_RESULT_FORMAT="json",
+    )
+    return subprocess.run(
+        [BIN / "ansible-playbook", "-i", "localhost,", "-c", "local",
+         "-e", f"ansible_python_interpreter={sys.executable}", str(playbook)],
+        capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=300, check=False,
+    )
+
+
+@pytest.mark.parametrize(("role", "entry", "required"), ENTRY_POINTS, ids=[f"{r}-{e}" for r, e, _ in ENTRY_POINTS])
+def test_role_stops_at_its_first_task_on_an_unsupported_platform(tmp_path, role, entry, required):
+    proc = _play(tmp_path, ROCKY, [{
+        "ansible.builtin.include_role": {"name": f"failover.cluster.{role}", "tasks_from": entry},
+        "vars": required,
+    }])
+    out = proc.stdout
+    assert proc.returncode == 2, out + proc.stderr
+    tasks = re.findall(r"^TASK \[(.*?)\]", out, re.M)
+    # the role's argument validation, then the check - and nothing after it
+    ran = [t.split(" : ", 1)[1] for t in tasks if t.startswith(f"failover.cluster.{role} : ")]
+    assert len(ran) == 2 and ran[0].startswith(f"Validating arguments against arg spec '{entry}'"), tasks
+    assert ran[1] == CHECK_TASK, tasks
+    assert (
+        f"failover.cluster.{role}: localhost runs Rocky 9.3 (os_family RedHat), which this role does not support "
+        f"(no vars/RedHat.yml declares it). Supported and tested: Debian 12. Nothing was changed on localhost."
+    ) in out
+
+
+@pytest.mark.parametrize(("facts", "reason"), [
+    (UBUNTU, "vars/Debian.yml declares Debian only"),
+    (DEBIAN11, "vars/Debian.yml declares Debian 12 only"),
+])
+def test_other_members_of_the_family_are_refused(tmp_path, facts, reason):
+    proc = _play(tmp_path, facts, [{"failover.cluster.platform_check": {"vars_dir": str(ROOT / "roles/cluster/vars"),
+                                                                         "name": "cluster"}}])
+    assert proc.returncode == 2
+    assert f"({reason})" in proc.stdout
+
+
+def test_debian_12_passes_and_the_family_file_is_read(tmp_path):
+    proc = _play(tmp_path, DEBIAN, [
+        {"failover.cluster.platform_check": {"vars_dir": str(ROOT / "roles/cluster/vars")}, "register": "check"},
+        {"ansible.builtin.include_vars": str(ROOT / "roles/cluster/vars/Debian.yml")},
+        {"ansible.builtin.assert": {"that": ["check.platform.distribution_major_version == '12'",
+                                             "'pacemaker' in __cluster_packages_base"]}},
+    ])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_facts_are_gathered_when_the_play_has_none(tmp_path):
+    """The machine the tests run on is Debian 12 (see README): the check gathers its facts itself."""
+    proc = _play(tmp_path, None, [
+        {"failover.cluster.platform_check": {"vars_dir": str(ROOT / "roles/cluster/vars")}, "register": "check"},
+        {"ansible.builtin.assert": {"that": ["ansible_facts['os_family'] == check.platform.os_family"]}},
+    ])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
