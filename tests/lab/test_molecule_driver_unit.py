@@ -1,6 +1,9 @@
 """The lab's Molecule driver without a lab: discovery, bundled playbooks, schema, connection vars.
 
-The driver runs for real in tests/lab/test_molecule_driver.py (root, a 3-host lab).
+No root and no lab needed (not marked ``lab``); they live here rather than in tests/unit because
+the lab is a tool beside the collection (tests/unit is the collection's, and runs where Molecule
+is not installed). The driver runs for real in test_molecule_driver.py (root, a 3-host lab).
+Run: .venv/bin/pytest tests/lab/test_molecule_driver_unit.py
 """
 
 from __future__ import annotations
@@ -11,12 +14,10 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from lab_helpers import ROOT
+from molecule.model.schema_v3 import validate
 
-pytest.importorskip("molecule")
-
-from molecule.model.schema_v3 import validate  # noqa: E402
-
-from failover_lab.molecule_driver import NAME, FailoverLab  # noqa: E402
+from failover_lab.molecule_driver import NAME, FailoverLab
 
 PLATFORMS = [{"name": "alpha"}, {"name": "beta"}, {"name": "gamma"}]
 
@@ -33,7 +34,7 @@ def test_the_driver_brings_its_own_create_and_destroy():
     driver = FailoverLab(None)
     for step in ("create", "destroy"):
         playbook = Path(driver.get_playbook(step))
-        assert playbook.parent == Path(__file__).resolve().parents[3] / "lab/failover_lab/molecule_driver/playbooks"
+        assert playbook.parent == ROOT / "lab/failover_lab/molecule_driver/playbooks"
         assert yaml.safe_load(playbook.read_text())[0]["hosts"] == "localhost"
     for step in ("prepare", "converge", "verify", "side_effect", "cleanup"):
         assert driver.get_playbook(step) is None  # the scenario's own
