@@ -1,4 +1,5 @@
-"""The collection as a user gets it: build the tarball, install it, run modules by FQCN.
+"""The collection as a user gets it: build the tarball, install it offline into a clean path, read
+the documentation of every module, filter and role, run a module by FQCN.
 
 No lab needed: the installed copy (not the checkout) must be what Ansible loads.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +20,30 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+# The top level of the tarball: the product and nothing else (galaxy.yml's build_ignore keeps the
+# lab, the tests, the benchmarks, the developer's tooling and the docs' images out).
+TOP_LEVEL = {
+    "MANIFEST.json", "FILES.json", "README.md", "LICENSE", "CHANGELOG.rst", "bindep.txt",
+    "changelogs", "docs", "meta", "playbooks", "plugins", "roles",
+}
+
+
 def _modules():
     return sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if not p.name.startswith("_"))
+
+
+def _filters():
+    """Every filter name a FilterModule of plugins/filter returns from filters()."""
+    names = set()
+    for path in (ROOT / "plugins" / "filter").glob("*.py"):
+        body = path.read_text().split("def filters", 1)
+        if len(body) == 2:
+            names.update(re.findall(r"[\"'](\w+)[\"']\s*:", body[1]))
+    return sorted(names)
+
+
+def _roles():
+    return sorted(p.parent.parent.name for p in (ROOT / "roles").glob("*/meta/argument_specs.yml"))
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +77,31 @@ def installed(tmp_path_factory):
     return dest / "ansible_collections" / "failover" / "cluster", env, tarball
 
 
+def _tar_names(tarball):
+    listing = subprocess.run(["tar", "-tzf", str(tarball)], check=True, capture_output=True, text=True).stdout
+    return {name.removeprefix("./").rstrip("/") for name in listing.splitlines()} - {"", "."}
+
+
+def test_tarball_top_level_is_the_product_only(installed):
+    _path, _env, tarball = installed
+    names = _tar_names(tarball)
+    assert {name.split("/", 1)[0] for name in names} == TOP_LEVEL
+
+
 def test_tarball_leaves_out_the_developer_tree(installed):
     path, _env, tarball = installed
-    listing = subprocess.run(["tar", "-tzf", str(tarball)], check=True, capture_output=True, text=True).stdout
-    names = set(listing.split())
-    assert "MANIFEST.json" in names
+    names = _tar_names(tarball)
     assert "plugins/modules/cluster_info.py" in names
-    assert not [n for n in names if n.startswith((".venv", ".cache", ".ci", "scripts", "tests/output"))]
+    # the emulator travels inside the role that installs it (lab path only), not beside the collection
+    assert "roles/sna_gateway/files/sna_emulator/__main__.py" in names
+    assert not [n for n in names if n.endswith((".png", ".pyc", ".tar.gz")) or "__pycache__" in n]
+    assert not [n for n in names if n.startswith("docs/img")]
+    assert "changelogs/.plugin-cache.yaml" not in names
     assert (path / "MANIFEST.json").is_file()
+    manifest = json.loads((path / "MANIFEST.json").read_text())["collection_info"]
+    assert manifest["version"] == yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"]
+    # no placeholder links: a link is real or absent
+    assert not [v for v in manifest.values() if isinstance(v, str) and "example.invalid" in v]
 
 
 @pytest.mark.parametrize("module", _modules())
@@ -77,6 +118,31 @@ def test_ansible_doc_renders_every_module(installed, module):
     doc = json.loads(out)[f"failover.cluster.{module}"]
     assert doc["doc"]["collection"] == "failover.cluster"
     assert Path(doc["doc"]["filename"]).is_relative_to(path)
+
+
+@pytest.mark.parametrize("name", _filters())
+def test_ansible_doc_renders_every_filter(installed, name):
+    path, env, _tarball = installed
+    out = subprocess.run(
+        [BIN / "ansible-doc", "-t", "filter", "--json", f"failover.cluster.{name}"],
+        check=True, capture_output=True, text=True, env=env, cwd=path.parent,
+    ).stdout
+    doc = json.loads(out)[f"failover.cluster.{name}"]
+    assert doc["doc"]["short_description"], doc
+    assert doc.get("examples"), f"{name}: no EXAMPLES"
+    assert Path(doc["doc"]["filename"]).is_relative_to(path)
+
+
+@pytest.mark.parametrize("role", _roles())
+def test_ansible_doc_renders_every_role(installed, role):
+    path, env, _tarball = installed
+    out = subprocess.run(
+        [BIN / "ansible-doc", "-t", "role", "--json", f"failover.cluster.{role}"],
+        check=True, capture_output=True, text=True, env=env, cwd=path.parent,
+    ).stdout
+    doc = json.loads(out)[f"failover.cluster.{role}"]
+    assert doc["entry_points"]["main"]["short_description"], doc
+    assert Path(doc["path"]).is_relative_to(path)
 
 
 def test_installed_module_runs_by_fqcn(installed):
