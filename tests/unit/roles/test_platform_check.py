@@ -73,7 +73,10 @@ def _play(tmp_path, facts, tasks):
     )
 
 
-@pytest.mark.parametrize(("role", "entry", "required"), ENTRY_POINTS, ids=[f"{r}-{e}" for r, e, _ in ENTRY_POINTS])
+IDS = [f"{point[0]}-{point[1]}" for point in ENTRY_POINTS]
+
+
+@pytest.mark.parametrize(("role", "entry", "required"), ENTRY_POINTS, ids=IDS)
 def test_role_stops_at_its_first_task_on_an_unsupported_platform(tmp_path, role, entry, required):
     proc = _play(tmp_path, ROCKY, [{
         "ansible.builtin.include_role": {"name": f"failover.cluster.{role}", "tasks_from": entry},
@@ -97,8 +100,8 @@ def test_role_stops_at_its_first_task_on_an_unsupported_platform(tmp_path, role,
     (DEBIAN11, "vars/Debian.yml declares Debian 12 only"),
 ])
 def test_other_members_of_the_family_are_refused(tmp_path, facts, reason):
-    proc = _play(tmp_path, facts, [{"failover.cluster.platform_check": {"vars_dir": str(ROOT / "roles/cluster/vars"),
-                                                                         "name": "cluster"}}])
+    check = {"vars_dir": str(ROOT / "roles/cluster/vars"), "name": "cluster"}
+    proc = _play(tmp_path, facts, [{"failover.cluster.platform_check": check}])
     assert proc.returncode == 2
     assert f"({reason})" in proc.stdout
 

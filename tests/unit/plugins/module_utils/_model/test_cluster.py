@@ -310,7 +310,7 @@ def test_quorum_server_options():
 
 def test_lms_expected_votes_for_four_nodes():
     cluster, _ignored = cl.build_cluster({"name": "four", "nodes": _nodes(4),
-                                   "quorum_server": {"host": "qs", "address": "192.0.2.1", "algorithm": "lms"}})
+                                          "quorum_server": {"host": "qs", "address": "192.0.2.1", "algorithm": "lms"}})
     assert cluster.expected_votes == 7
 
 
@@ -491,7 +491,7 @@ def test_properties_override_and_validation():
 
 def test_stonith_disabled_with_lock_lun_warns():
     _ignored, warnings = cl.validate_cluster(base(quorum_server=None, lock_lun={"devices": ["/dev/a"]},
-                                           properties={"stonith-enabled": False}))
+                                                  properties={"stonith-enabled": False}))
     assert warnings == [
         "cluster_properties.stonith-enabled: false with a lock LUN: SBD fencing is configured but disabled, so a "
         "failed node is never fenced"]

@@ -301,7 +301,7 @@ def test_dependency_cycle():
 def test_down_dependency_warnings():
     db = pkg(package_name="db", ip=[{"ip_address": "198.51.100.51"}])
     _ignored, warnings = build([pkg(dependencies=[dep("db", "down", "any_node"), dep("db", "down", "different_node"),
-                                           dep("db", "down", "same_node")]), db])
+                                                  dep("db", "down", "same_node")]), db])
     assert warnings == [
         "packages[0].dependencies[0]: db down on any node cannot be expressed by Pacemaker: compiled as 'never on "
         "the same node' only",
