@@ -32,7 +32,7 @@ author:
 EXAMPLES = r"""
 - name: Downtime of the switch
   ansible.builtin.debug:
-    msg: "{{ samples | failover.cluster.probe_downtime(switch.started, ended) }}"
+    msg: "{{ samples | failover.cluster.probe_downtime(switch.switch_started, ended) }}"
 """
 
 RETURN = r"""

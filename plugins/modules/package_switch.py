@@ -15,8 +15,18 @@ description:
     stations) - and this module watches it. It polls the cluster's status every O(poll_interval)
     seconds and records when each step started and ended, as the cluster's status showed it.
   - While it runs, a location rule (C(fc-runbook-<package>)) lets the package run only on the
-    node it is being switched to, so the cluster does not start it elsewhere on its own. The rule
+    node it is being switched to, so a failed start is retried there instead of the cluster
+    picking another node on its own. The rule can never leave the package less available than
+    the cluster alone would. It carries a lifetime (a date expression) that the module renews
+    every third of O(rule_lease) while it runs, so a runbook killed at any instant leaves a rule
+    that lapses by itself within O(rule_lease) seconds. It restricts the package to the target
+    only while the target is a member - when the target leaves the cluster (or goes into standby
+    or maintenance), or the partition loses quorum, the module removes the rule at once, lets
+    the cluster place the package, and reports where it went (C(recovered_elsewhere)). The rule
     is removed at the end, whatever happened; the package's failback policy applies again then.
+  - Run it on a cluster member that is not the target (the runbooks pick a third node, else the
+    source), so it keeps watching when the target dies; run it with C(async) so it also outlives
+    the controller.
   - "Start retries in the HA Monitor manner: when a start step fails on the target, the module
     clears the failure and the cluster starts the package there again, up to O(retries) times,
     O(retry_delay) seconds apart. When the retries run out, O(error_action) applies - C(rollback)
@@ -85,6 +95,25 @@ options:
         faster competes with the switch itself for CPU on small nodes.
     type: float
     default: 0.25
+  rule_lease:
+    description:
+      - Seconds the temporary rule stays in force without being renewed (at least 3). A runbook that
+        dies leaves the package restricted for at most this long.
+    type: float
+    default: 15
+  expect_source:
+    description:
+      - Where the preflight saw each package (package name -> node). When the cluster has moved a
+        package since (its node left the cluster, an operator moved it), nothing is changed and
+        the result is C(recovered_elsewhere) with what happened, instead of a switch from a stale
+        picture.
+    type: dict
+  release:
+    description:
+      - Only remove the runbook rules of O(packages) (a runbook that could not finish leaves them to
+        lapse; this removes them now) and report where each package runs. O(node) is not used.
+    type: bool
+    default: false
 requirements:
   - pacemaker-cli-utils on the node it runs on (a cluster member that stays up)
 """
@@ -97,8 +126,11 @@ EXAMPLES = r"""
     retries: 2
     retry_delay: 5
     error_action: rollback
-  delegate_to: node2
+    expect_source: {sna: node1}
+  delegate_to: node3          # a member that is not the target keeps watching if node2 dies
   run_once: true
+  async: 900                  # keeps running (and cleans up) if the controller dies
+  poll: 1
   register: switch
 
 - name: Show the steps
@@ -110,11 +142,30 @@ RETURN = r"""
 result:
   description:
     - C(switched) (every package runs on O(node)), C(unchanged) (they already did),
-      C(rolled_back), C(halted), C(moved_to_standby), C(active_elsewhere) or C(failed).
+      C(recovered_elsewhere) (the target or the source left the cluster, or the package became
+      active elsewhere, and the cluster placed it - see RV(packages) for where), C(rolled_back),
+      C(halted), C(moved_to_standby), C(failed) or C(mixed). The node each package runs on is
+      read from the cluster's status after the switch, never assumed.
+  returned: always
+  type: str
+summary:
+  description: One sentence per package - what happened and the node it runs on now.
+  returned: always
+  type: list
+  elements: str
+events:
+  description: What happened to the cluster during the switch (a node left it, quorum was lost).
+  returned: always
+  type: list
+  elements: str
+watcher:
+  description: The node the module ran on (it watched the switch from there).
   returned: always
   type: str
 packages:
-  description: Per package - C(name), C(source), C(final_node), C(result), C(attempts).
+  description:
+    - Per package - C(name), C(source), C(final_node) (from the cluster's status at the end),
+      C(result), C(attempts), C(events), C(reasons).
   returned: always
   type: list
   elements: dict
@@ -126,13 +177,17 @@ steps:
   returned: always
   type: list
   elements: dict
-attempts:
-  description: Start attempts on the target, each with its outcome and the failure reasons.
+failed_attempts:
+  description:
+    - The start attempts that failed, each with its node and the failure reasons (not named
+      C(attempts), which Ansible sets on a task retried with C(until)).
   returned: always
   type: list
   elements: dict
-started:
-  description: Epoch time the switch started (to line up a probe's samples).
+switch_started:
+  description:
+    - Epoch time the switch started (to line up a probe's samples). Not named C(started), which
+      C(async_status) reads as "the job is still running".
   returned: always
   type: float
 elapsed:
@@ -150,21 +205,17 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.failover.cluster.plugins.module_utils._model import cib as cibmodel
-from ansible_collections.failover.cluster.plugins.module_utils._package_state import check, pin_xml, read_package
+from ansible_collections.failover.cluster.plugins.module_utils import _switch
+from ansible_collections.failover.cluster.plugins.module_utils._model import ids
+from ansible_collections.failover.cluster.plugins.module_utils._package_state import check, read_package
 from ansible_collections.failover.cluster.plugins.module_utils._runner import CommandError, Runner
-from ansible_collections.failover.cluster.plugins.module_utils._status import parse_crm_mon_xml
+from ansible_collections.failover.cluster.plugins.module_utils._status import StatusParseError, parse_crm_mon_xml
 from ansible_collections.failover.cluster.plugins.module_utils._timeline import Observer, members
-
-RUNBOOK_PREFIX = "fc-runbook-"
-
-
-def runbook_rule(package, node):
-    """A location rule that lets the package run only on ``node`` while the runbook works."""
-    return pin_xml(package, node, cid=RUNBOOK_PREFIX + package)
 
 
 class Cluster:
+    """The commands the state machine's actions turn into (argv lists)."""
+
     def __init__(self, runner):
         self.runner = runner
         self.changes = []
@@ -188,93 +239,40 @@ class Cluster:
         self.changes.append(argv)
         return self.runner.run(argv, check=check)
 
-    def pin(self, package, node):
+    def pin(self, package, node, end):
         self.unpin(package)
-        self.change(["cibadmin", "--create", "--scope", "constraints", "--xml-text", runbook_rule(package, node)])
+        self.change(["cibadmin", "--create", "--scope", "constraints", "--xml-text",
+                     _switch.temporary_rule_xml(package, node, end)])
+
+    def renew(self, package, end):
+        # A failed renewal is not fatal: the rule then lapses by itself, which is the safe side.
+        self.change(["cibadmin", "--modify", "--scope", "constraints", "--xml-text",
+                     _switch.lifetime_xml(package, end)], check=False)
 
     def unpin(self, package):
-        cid = RUNBOOK_PREFIX + package
+        cid = ids.runbook_rule_id(package)
         self.change(
             ["cibadmin", "--delete", "--scope", "constraints", "--xml-text", f'<rsc_location id="{cid}"/>'], check=False
         )
 
     def cleanup(self, package, node):
-        self.change(["crm_resource", "--cleanup", "--resource", cibmodel.resource_id(package), "--node", node])
+        self.change(["crm_resource", "--cleanup", "--resource", ids.resource_id(package), "--node", node], check=False)
 
     def stop(self, package):
-        self.change(
-            [
-                "crm_resource",
-                "--resource",
-                cibmodel.resource_id(package),
-                "--meta",
-                "--set-parameter",
-                "target-role",
-                "--parameter-value",
-                "Stopped",
-            ]
-        )
+        self.change(["crm_resource", "--resource", ids.resource_id(package), "--meta", "--set-parameter",
+                     "target-role", "--parameter-value", "Stopped"])
 
-
-def package_status(view, rid):
-    for pkg in view["packages"]:
-        if pkg["name"] == rid:
-            return pkg
-    return None
-
-
-def outcome(view, rid, node, expected=()):
-    """running (on node) | elsewhere (running on a node it is not moving from or to) | failed (a start
-    failed on node) | pending. ``expected`` are the nodes it may still be seen on while the
-    cluster acts (the source: the status may not show the move yet)."""
-    pkg = package_status(view, rid)
-    if pkg is None:
-        return "failed", ["the package disappeared from the cluster's status"]
-    ids = {r["id"] for r in pkg["resources"]}
-    failures = [
-        f for f in view["failed_actions"] if f["node"] == node and f["resource"] in ids and f["task"] == "start"
-    ]
-    res = pkg["resources"]
-    if res and all(r["role"] == "Started" and r["nodes"] == [node] and not r.get("pending") for r in res):
-        return "running", []
-    others = [n for n in pkg["nodes"] if n != node and n not in expected]
-    if any(r["active"] for r in res) and others:
-        busy = any(r.get("pending") for r in res)
-        if not busy and not failures:
-            return "elsewhere", [f"active on {', '.join(others)}"]
-    if failures and not any(r.get("pending") for r in res):
-        reasons = [f"{f['resource']}: {f['exitreason'] or f['exitstatus']}" for f in failures]
-        return "failed", reasons
-    return "pending", []
-
-
-def watch(module, cluster, observers, targets, started, deadline, expected=None):
-    """Poll until every package is running on its target, failed there, or went elsewhere."""
-    interval = module.params["poll_interval"]
-    states = {}
-    while True:
-        view = cluster.status()
-        now = time.monotonic() - started
-        for obs in observers.values():
-            obs.feed(now, view)
-        states = {
-            name: outcome(view, cibmodel.resource_id(name), targets[name], (expected or {}).get(name, ()))
-            for name in targets
-        }
-        if all(state != "pending" for state, _ in states.values()) or time.monotonic() > deadline:
-            break
-        time.sleep(interval)
-    return {
-        name: (state if state != "pending" else "failed", why or (["timed out"] if state == "pending" else []))
-        for name, (state, why) in states.items()
-    }
+    def carry_out(self, actions):
+        for action in actions:
+            verb, args = action[0], action[1:]
+            getattr(self, verb)(*args)
 
 
 def plan_steps(view, package, source, target):
-    rid = cibmodel.resource_id(package)
-    ids = [m[0] for m in members(view, rid)]
-    steps = [{"action": "stop", "resource": r, "node": source} for r in reversed(ids)] if source else []
-    steps += [{"action": "start", "resource": r, "node": target} for r in ids]
+    rid = ids.resource_id(package)
+    member_ids = [m[0] for m in members(view, rid)]
+    steps = [{"action": "stop", "resource": r, "node": source} for r in reversed(member_ids)] if source else []
+    steps += [{"action": "start", "resource": r, "node": target} for r in member_ids]
     return steps
 
 
@@ -290,6 +288,9 @@ def main():
             "standby_order": {"type": "list", "elements": "str", "default": []},
             "attempt_timeout": {"type": "float", "default": 120},
             "poll_interval": {"type": "float", "default": 0.25},
+            "rule_lease": {"type": "float", "default": 15},
+            "expect_source": {"type": "dict", "default": None},
+            "release": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
@@ -298,22 +299,44 @@ def main():
         module.fail_json(msg=f"retries: {p['retries']} is negative; give 0 or more")
     if p["poll_interval"] <= 0 or p["retry_delay"] < 0:
         module.fail_json(msg="poll_interval must be above 0 and retry_delay 0 or more (seconds)")
+    if p["rule_lease"] < 3:
+        module.fail_json(msg=f"rule_lease: {p['rule_lease']} s is too short; give 3 s or more (it is renewed every "
+                             "third of it)")
     runner = Runner(module)
     cluster = Cluster(runner)
     started_epoch = time.time()
     result = {
         "changed": False,
         "result": "unchanged",
+        "summary": [],
+        "events": [],
         "packages": [],
         "steps": [],
-        "attempts": [],
-        "started": started_epoch,
+        "failed_attempts": [],
+        "switch_started": started_epoch,
         "elapsed": 0.0,
         "commands": cluster.changes,
+        "watcher": None,
     }
     try:
+        if p["release"]:
+            module.exit_json(**release(module, cluster, result))
         crm_xml, cib_xml = cluster.status_xml(), cluster.cib()
+        status = parse_crm_mon_xml(crm_xml)
+        local = [n["name"] for n in status["nodes"] if n.get("is_dc")]
+        result["watcher"] = _local_node(module) or (local[0] if local else None)
         views = {name: read_package(crm_xml, cib_xml, name) for name in p["packages"]}
+        moved = _moved_since_preflight(views, p["expect_source"] or {})
+        if moved:
+            result["result"] = _switch.RECOVERED
+            result["events"] = moved
+            result["summary"] = moved
+            for name in p["packages"]:
+                result["packages"].append({"name": name, "source": (p["expect_source"] or {}).get(name),
+                                           "final_node": views[name].node if views[name].running else None,
+                                           "result": _switch.RECOVERED, "attempts": 0, "events": moved})
+            module.fail_json(msg="the cluster changed since the preflight; nothing was changed:\n" + "\n".join(moved),
+                             **result)
         errors = []
         for name, view in views.items():
             errors += [
@@ -322,145 +345,113 @@ def main():
             ]
         if errors:
             module.fail_json(msg="cannot switch; nothing was changed:\n" + "\n".join(errors), errors=errors, **result)
-        status = parse_crm_mon_xml(crm_xml)
         todo = [n for n in p["packages"] if views[n].node != p["node"] or views[n].state != "running"]
         for name in p["packages"]:
-            result["packages"].append(
-                {
-                    "name": name,
-                    "source": views[name].node,
-                    "final_node": views[name].node,
-                    "result": "unchanged" if name not in todo else "planned",
-                    "attempts": 0,
-                }
-            )
+            result["packages"].append({"name": name, "source": views[name].node, "final_node": views[name].node,
+                                       "result": "unchanged" if name not in todo else "planned", "attempts": 0,
+                                       "events": []})
         if not todo:
             module.exit_json(**result)
         result["changed"] = True
         if module.check_mode:
             for name in todo:
                 result["steps"] += plan_steps(status, name, views[name].node, p["node"])
-                cluster.changes.append(
-                    ["cibadmin", "--create", "--scope", "constraints", "--xml-text", runbook_rule(name, p["node"])]
-                )
+                cluster.changes.append(["cibadmin", "--create", "--scope", "constraints", "--xml-text",
+                                        _switch.temporary_rule_xml(name, p["node"], started_epoch + p["rule_lease"])])
             result["result"] = "planned"
             module.exit_json(**result)
-        batches = [todo] if p["group"] else [[n] for n in todo]
-        outcomes = {}
+        machine = _switch.SwitchMachine(
+            {n: views[n].node for n in todo}, p["node"], eligible={n: views[n].eligible for n in todo},
+            retries=p["retries"], retry_delay=p["retry_delay"], error_action=p["error_action"],
+            standby_order=p["standby_order"], attempt_timeout=p["attempt_timeout"], group=p["group"],
+            lease=p["rule_lease"], watcher=result["watcher"])
+        observers = {n: Observer(ids.resource_id(n), views[n].node, p["node"]) for n in todo}
         started = time.monotonic()
+        view = None
         try:
-            for batch in batches:
-                outcomes.update(switch_batch(module, cluster, views, batch, started, result))
+            cluster.carry_out(machine.start(time.time()))
+            while not machine.done:
+                time.sleep(p["poll_interval"])
+                try:
+                    view = cluster.status()
+                except StatusParseError:  # crm_mon unreadable for a moment (daemons busy): look again
+                    continue
+                now = time.monotonic() - started
+                for name, obs in observers.items():
+                    pkg = machine.packages[name]
+                    if pkg.goal and obs.target != pkg.goal:
+                        obs.target = pkg.goal
+                    obs.feed(now, view)
+                cluster.carry_out(machine.step(view, time.time()))
         finally:
+            cluster.carry_out(machine.finish_all(view))
             for name in todo:
                 cluster.unpin(name)
+        final = cluster.status()
+        truth = {n: _switch.running_on(final, ids.resource_id(n)) for n in p["packages"]}
+        by_name = {r["name"]: r for r in machine.results()}
         for entry in result["packages"]:
-            if entry["name"] in outcomes:
-                entry["result"], entry["final_node"] = outcomes[entry["name"]]
-        results = {e["result"] for e in result["packages"] if e["name"] in todo}
-        result["result"] = results.pop() if len(results) == 1 else "mixed"
+            if entry["name"] in by_name:
+                entry.update(by_name[entry["name"]])
+            entry["final_node"] = truth[entry["name"]]
+            if entry["result"] in _switch.GOOD_RESULTS and entry["final_node"] != p["node"]:
+                entry["result"] = _switch.RECOVERED if entry["final_node"] else _switch.FAILED
+        for obs in observers.values():
+            result["steps"] += obs.steps()
+        result["failed_attempts"] = machine.attempt_log
+        result["events"] = machine.events
+        result["result"] = _switch.overall([e for e in result["packages"] if e["name"] in todo])
+        result["summary"] = _switch.summary_text(result["packages"], p["node"])
         result["elapsed"] = round(time.monotonic() - started, 3)
     except CommandError as exc:
         module.fail_json(msg=f"the switch failed: {exc}", **result)
-    if result["result"] not in ("switched", "unchanged"):
-        module.fail_json(msg=f"the switch to {p['node']} did not succeed: {result['result']}", **result)
+    if result["result"] not in _switch.GOOD_RESULTS:
+        module.fail_json(msg=f"the switch to {p['node']} ended {result['result']}: " + "; ".join(result["summary"]),
+                         **result)
     module.exit_json(**result)
 
 
-def switch_batch(module, cluster, views, batch, started, result):
-    """Switch one batch (one package, or a group) with retries and the error action."""
+def release(module, cluster, result):
+    """Remove the runbook rules of the packages (whoever left them) and report where each runs."""
     p = module.params
-    target = p["node"]
-    observers = {n: Observer(cibmodel.resource_id(n), views[n].node, target) for n in batch}
-    for name in batch:
-        cluster.pin(name, target)
-    outcomes = {}
-    remaining = list(batch)
-    attempt = 0
-    while remaining:
-        attempt += 1
-        states = watch(
-            module,
-            cluster,
-            {n: observers[n] for n in remaining},
-            {n: target for n in remaining},
-            started,
-            time.monotonic() + p["attempt_timeout"],
-            expected={n: (views[n].node,) for n in remaining},
-        )
-        result["attempts"].append(
-            {
-                "attempt": attempt,
-                "node": target,
-                "outcome": {n: s for n, (s, _w) in states.items()},
-                "reasons": {n: w for n, (_s, w) in states.items() if w},
-            }
-        )
-        for entry in result["packages"]:
-            if entry["name"] in states:
-                entry["attempts"] = attempt
-        succeeded = [n for n in remaining if states[n][0] == "running"]
-        for name in succeeded:
-            outcomes[name] = ("switched", target)
-        for name in [n for n in remaining if states[n][0] == "elsewhere"]:
-            outcomes[name] = ("active_elsewhere", views[name].node)
-        remaining = [n for n in remaining if states[n][0] == "failed"]
-        if not remaining:
-            break
-        cancelled = p["group"] and bool(succeeded)
-        if attempt > p["retries"] or cancelled:
-            for name in remaining:
-                outcomes[name] = error_action(module, cluster, views[name], target, started, observers[name])
-            break
-        time.sleep(p["retry_delay"])
-        for name in remaining:
-            cluster.cleanup(name, target)
-    for obs in observers.values():
-        result["steps"] += obs.steps()
-    return outcomes
+    present = {r["package"] for r in _switch.restrictions(cluster.cib()) if r["kind"] == "runbook"}
+    for name in p["packages"]:
+        if name in present:
+            if not module.check_mode:
+                cluster.unpin(name)
+            else:
+                cluster.changes.append(["cibadmin", "--delete", "--scope", "constraints", "--xml-text",
+                                        f'<rsc_location id="{ids.runbook_rule_id(name)}"/>'])
+            result["changed"] = True
+    view = cluster.status()
+    result["watcher"] = _local_node(module)
+    result["result"] = "released"
+    result["packages"] = [{"name": n, "final_node": _switch.running_on(view, ids.resource_id(n)),
+                           "rule_removed": n in present} for n in p["packages"]]
+    result["summary"] = ["{0}: now runs on {1}".format(e["name"], e["final_node"] or "no node (stopped)")
+                         for e in result["packages"]]
+    return result
 
 
-def error_action(module, cluster, view, target, started, observer):
-    p = module.params
-    action = p["error_action"]
-    name = view.name
-    if action == "halt":
-        cluster.stop(name)
-        cluster.cleanup(name, target)
-        return ("halted", None)
-    if action == "next_standby":
-        status = cluster.status()
-        online = {n["name"] for n in status["nodes"] if n["state"] == "up"}
-        order = p["standby_order"] or view.eligible
-        after = order[order.index(target) + 1 :] if target in order else order
-        nodes = [n for n in after if n in online and n != target]
-        if not nodes:
-            cluster.stop(name)
-            cluster.cleanup(name, target)
-            return ("halted", None)
-        goal = nodes[0]
-        outcome_name = "moved_to_standby"
-    else:
-        goal = view.node
-        outcome_name = "rolled_back"
-        if not goal:
-            cluster.stop(name)
-            return ("halted", None)
-    cluster.pin(name, goal)
-    cluster.cleanup(name, target)
-    observer.target = goal
-    states = watch(
-        module,
-        cluster,
-        {name: observer},
-        {name: goal},
-        started,
-        time.monotonic() + p["attempt_timeout"],
-        expected={name: (target,)},
-    )
-    if states[name][0] == "running":
-        return (outcome_name, goal)
-    return ("failed", None)
+def _local_node(module):
+    rc, out, _err = module.run_command(["crm_node", "--name"], environ_update={"LC_ALL": "C"})
+    return out.strip() if rc == 0 and out.strip() else None
+
+
+def _moved_since_preflight(views, expected):
+    """Sentences for packages the cluster moved between the preflight and now."""
+    lines = []
+    for name, source in expected.items():
+        view = views.get(name)
+        if view is None or source in (None, ""):
+            continue
+        now_on = view.node if view.running else None
+        if now_on != source:
+            lost = view.nodes.get(source) not in ("up", "standby", "maintenance")
+            lines.append("{0}: {1}the cluster {2}".format(
+                name, f"{source} left the cluster after the preflight; " if lost else "",
+                f"now runs it on {now_on}" if now_on else "has it stopped"))
+    return lines
 
 
 if __name__ == "__main__":

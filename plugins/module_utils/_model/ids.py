@@ -1,0 +1,93 @@
+# Copyright: failover.cluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every id the collection writes into the CIB, built and parsed in one place.
+
+The objects and their ids:
+
+==============================  =====================================  ==========================
+object                          id                                     owner
+==============================  =====================================  ==========================
+a package's top resource        ``fc.<package>``                       the package
+its members and constraints     ``fc.<package>.<part>``                the package
+switching pin (cmmodpkg -d)     ``fc-noswitch-<package>``              the package (package_state)
+runbook rule (temporary)        ``fc-runbook-<package>``               the package (a runbook)
+lock LUN fencing resource       ``fc.sbd-fencing``                     the cluster (lock_lun)
+crm_resource --move / --ban     ``cli-prefer-<rid>`` / ``cli-ban-<rid>-on-<node>``  an operator
+==============================  =====================================  ==========================
+
+``classify(cid)`` tells which of these a constraint or resource id is and which package owns
+it, so modules, filters and roles never match id strings themselves.
+"""
+
+from __future__ import annotations
+
+PACKAGE_PREFIX = "fc."
+NOSWITCH_PREFIX = "fc-noswitch-"
+RUNBOOK_PREFIX = "fc-runbook-"
+FENCING_ID = "fc.sbd-fencing"
+CLI_PREFER_PREFIX = "cli-prefer-"
+CLI_BAN_PREFIX = "cli-ban-"
+
+# Names a package may not take: its top resource id would be a collection-internal object.
+RESERVED_PACKAGE_NAMES = frozenset({FENCING_ID[len(PACKAGE_PREFIX):]})
+
+
+def resource_id(package):
+    """The CIB id of a package's top resource (its group, or the clone of a multi-node package)."""
+    return PACKAGE_PREFIX + package
+
+
+def package_of_resource(rid):
+    """The package name of a top resource id ``fc.<package>`` (None for another id)."""
+    if not rid or not rid.startswith(PACKAGE_PREFIX) or rid == FENCING_ID:
+        return None
+    rest = rid[len(PACKAGE_PREFIX):]
+    return rest or None
+
+
+def member_id(package, part):
+    """Ids of a package's members and constraints: ``fc.<package>.<part>``."""
+    return "{0}.{1}".format(resource_id(package), part)
+
+
+def pin_id(package):
+    """The switching pin of cmmodpkg -d."""
+    return NOSWITCH_PREFIX + package
+
+
+def runbook_rule_id(package):
+    """The temporary rule a runbook holds while it switches ``package``."""
+    return RUNBOOK_PREFIX + package
+
+
+def lifetime_id(constraint_id):
+    """The date expression that bounds a temporary rule's life."""
+    return constraint_id + "-lifetime"
+
+
+def classify(cid, rsc=None):
+    """``(kind, package)`` of a CIB id: kind is ``package``, ``package_part``, ``pin``, ``runbook``,
+    ``fencing``, ``move`` (crm_resource --move/--ban; package from ``rsc`` when given) or ``foreign``."""
+    cid = cid or ""
+    if cid == FENCING_ID:
+        return "fencing", None
+    if cid.startswith(NOSWITCH_PREFIX):
+        return "pin", cid[len(NOSWITCH_PREFIX):] or None
+    if cid.startswith(RUNBOOK_PREFIX):
+        return "runbook", cid[len(RUNBOOK_PREFIX):] or None
+    if cid.startswith((CLI_PREFER_PREFIX, CLI_BAN_PREFIX)):
+        return "move", package_of_resource(rsc) if rsc else None
+    if cid.startswith(PACKAGE_PREFIX):
+        rest = cid[len(PACKAGE_PREFIX):]
+        if "." in rest:
+            return "package_part", rest.split(".", 1)[0]
+        return "package", rest or None
+    return "foreign", None
+
+
+def reserved_name_problem(name):
+    """Why ``name`` may not be a package name (None when it may)."""
+    if name in RESERVED_PACKAGE_NAMES:
+        return "{0} is reserved: its resource id {1} is the collection's fencing resource".format(
+            name, resource_id(name))
+    return None
