@@ -1,7 +1,9 @@
 """Every role stops at its first task on a platform it does not support, naming the platform.
 
 The roles run against localhost with facts set by a stand-in facts module, so the host "is" Rocky
-Linux 9 or Ubuntu without being it; nothing after the check runs.
+Linux 9 or Ubuntu without being it; nothing after the check runs. The sna_gateway role's other
+early guard is here too: on a real site (sna_gateway_install none) the product's forced stop
+command is required.
 """
 
 from __future__ import annotations
@@ -123,3 +125,35 @@ def test_facts_are_gathered_when_the_play_has_none(tmp_path):
         {"ansible.builtin.assert": {"that": ["ansible_facts['os_family'] == check.platform.os_family"]}},
     ])
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+SNA_IP = {"sna_gateway_ip": {"ip_address": "192.0.2.50", "ip_subnet": "192.0.2.0/24"}}
+
+
+def _sna_gateway(tmp_path, **role_vars):
+    return _play(tmp_path, DEBIAN, [{
+        "ansible.builtin.include_role": {"name": "failover.cluster.sna_gateway"},
+        "vars": {**SNA_IP, **role_vars},
+    }])
+
+
+def test_sna_gateway_on_a_real_site_requires_the_products_force_stop(tmp_path):
+    proc = _sna_gateway(tmp_path, sna_gateway_install="none")
+    assert proc.returncode == 2
+    tasks = re.findall(r"^TASK \[(.*?)\]", proc.stdout, re.M)
+    assert tasks[-1] == "failover.cluster.sna_gateway : Require the SNA product's forced stale-node stop on a real site"
+    assert "sna_gateway_force_stop_command is required with sna_gateway_install: none" in proc.stdout
+
+
+@pytest.mark.parametrize("role_vars", [
+    {"sna_gateway_install": "none", "sna_gateway_force_stop_command": ["/opt/sna/bin/inact-pu", "{ls_name}"]},
+    {"sna_gateway_install": "none", "sna_gateway_force_stale": "never"},
+    {"sna_gateway_install": "emulator"},
+])
+def test_sna_gateway_force_stop_check_passes(tmp_path, role_vars):
+    """Past the check the role needs the cluster role's description, which this play lacks: it
+    stops at the next task, which shows the check passed."""
+    proc = _sna_gateway(tmp_path, **role_vars)
+    tasks = re.findall(r"^TASK \[(.*?)\]", proc.stdout, re.M)
+    assert "failover.cluster.sna_gateway : Work out the candidates" in tasks
+    assert "sna_gateway_force_stop_command is required" not in proc.stdout
