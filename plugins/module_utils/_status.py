@@ -291,8 +291,12 @@ def render_table(view):
     lines.append(f"  {'PACKAGE':<18}{'STATUS':<10}{'NODE':<16}{'SWITCHING':<10}")
     for pkg in view["packages"]:
         where = pkg["node"] or (",".join(pkg["nodes"]) if pkg["nodes"] else "-")
-        switching = "enabled" if pkg["switching_enabled"] else "disabled"
+        switching = pkg.get("switching") or ("enabled" if pkg["switching_enabled"] else "disabled")
         lines.append(f"  {pkg['name']:<18}{pkg['state']:<10}{where:<16}{switching:<10}")
+        for rule in pkg.get("restrictions") or []:
+            until = f" until {rule['expires']}" if rule.get("expires") else ""
+            to = f", to {rule['node']}" if rule.get("node") else ""
+            lines.append(f"    restricted by {rule['id']} ({rule['kind']}{to}{until})")
         for res in pkg["resources"] if pkg["kind"] != "primitive" else []:
             lines.append(f"    {res['id']:<24}{res['role'] or '-':<10}{','.join(res['nodes']) or '-'}")
     if view["failed_actions"]:
@@ -302,3 +306,68 @@ def render_table(view):
             reason = f" ({fail['exitreason']})" if fail["exitreason"] else ""
             lines.append(f"    {fail['resource']} {fail['task']} on {fail['node']}: {fail['exitstatus']}{reason}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# what the CIB adds to crm_mon's view: declared names, IPs, dependents, restrictions
+IP_TYPES = ("IPaddr2", "ip")
+
+
+def _configuration(root):
+    conf = root.find("configuration")
+    return conf if conf is not None else ET.Element("configuration")
+
+
+def annotate_with_cib(view, cib_xml, now=None):
+    """Add to each package of ``view`` what only the CIB knows: the name the user declared
+    (``package``), its relocatable IPs (``ips``), the packages that depend on it (``dependents``)
+    and every constraint that limits where it may run (``restrictions``: switching pins, runbook
+    rules with their expiry, crm_resource --move/--ban). ``switching`` becomes ``enabled``,
+    ``disabled`` (a switching pin) or ``restricted`` (a runbook rule or a move constraint in
+    force), and ``switching_enabled`` is true only when nothing limits the package."""
+    from ansible_collections.failover.cluster.plugins.module_utils import _switch  # noqa: PLC0415
+    from ansible_collections.failover.cluster.plugins.module_utils._model import ids  # noqa: PLC0415
+
+    root = ET.fromstring(cib_xml) if isinstance(cib_xml, str) else cib_xml
+    conf = _configuration(root)
+    ips, declared = {}, {}
+    resources = conf.find("resources")
+    for top in list(resources) if resources is not None else []:
+        rid = top.get("id")
+        for nv in top.iter("nvpair"):
+            if nv.get("name") == "failover-cluster-package":
+                declared[rid] = nv.get("value")
+        for prim in top.iter("primitive"):
+            if prim.get("type") in IP_TYPES:
+                for nv in prim.iter("nvpair"):
+                    if nv.get("name") == "ip":
+                        ips.setdefault(rid, []).append(nv.get("value"))
+    dependents = {}
+    constraints = conf.find("constraints")
+    for element in list(constraints) if constraints is not None else []:
+        kind, owner = ids.classify(element.get("id"))
+        if kind != "package_part" or ".dep." not in element.get("id", ""):
+            continue
+        needed = element.get("with-rsc") or element.get("first")
+        dependent = ids.resource_id(owner)
+        if needed and needed != dependent:
+            deps = dependents.setdefault(needed, [])
+            if owner not in deps:
+                deps.append(owner)
+    restrictions = _switch.restrictions(root, now)
+    for pkg in view["packages"]:
+        rid = pkg["name"]
+        pkg["package"] = declared.get(rid) or ids.package_of_resource(rid)
+        pkg["ips"] = ips.get(rid, [])
+        pkg["dependents"] = sorted(dependents.get(rid, []))
+        mine = [r for r in restrictions if r["resource"] == rid and r["in_force"]]
+        pkg["restrictions"] = mine
+        if any(r["kind"] == "pin" for r in mine):
+            pkg["switching"] = "disabled"
+        elif mine:
+            pkg["switching"] = "restricted"
+        else:
+            pkg["switching"] = "enabled"
+        pkg["switching_enabled"] = not mine
+    view["restrictions"] = restrictions
+    return view

@@ -14,8 +14,8 @@ description:
     and its quorum, every node with its state, every package (Pacemaker group, clone or
     stand-alone resource) with where it runs, its state and whether switching is enabled,
     and the failed actions.
-  - Runs C(crm_mon --output-as=xml) and, unless O(quorum=false), C(corosync-quorumtool -s)
-    and C(corosync-cmapctl); changes nothing.
+  - Runs C(crm_mon --output-as=xml), C(cibadmin --query) and, unless O(quorum=false),
+    C(corosync-quorumtool -s) and C(corosync-cmapctl); changes nothing.
 author:
   - failover.cluster developers (@failover-cluster)
 extends_documentation_fragment:
@@ -37,8 +37,9 @@ requirements:
 notes:
   - Package C(state) is C(running) when every member resource is active, C(partial) when
     some are, C(halted) when none are and C(failed) when a member failed or is blocked.
-  - C(switching_enabled) is false when the package is pinned to its node by
-    the C(failover.cluster.package_state) module (the equivalent of C(cmmodpkg -d)).
+  - C(switching_enabled) is false when anything limits where the package may run - a switching
+    pin of the C(failover.cluster.package_state) module (the equivalent of C(cmmodpkg -d)), a
+    runbook's temporary rule while it is in force, or a C(crm_resource --move/--ban) constraint.
 seealso:
   - name: crm_mon(8)
     description: Pacemaker's status tool, whose XML output this module parses.
@@ -175,9 +176,32 @@ packages:
       description: Every node where a member resource is active.
       type: list
       elements: str
+    package:
+      description: The package name the user declared (the resource id without C(fc.) for packages of this collection).
+      type: str
+    ips:
+      description: Its relocatable IPs (from the CIB).
+      type: list
+      elements: str
+    dependents:
+      description: The packages that depend on it (their dependency constraints name it).
+      type: list
+      elements: str
+    switching:
+      description:
+        - C(enabled); C(disabled) when a switching pin (cmmodpkg -d) holds it on its node;
+          C(restricted) while a runbook rule or a C(crm_resource --move/--ban) constraint limits
+          where it may run.
+      type: str
     switching_enabled:
-      description: False when the package is pinned to its node (cmmodpkg -d).
+      description: True only when nothing limits where it may run (no pin, runbook rule or move constraint in force).
       type: bool
+    restrictions:
+      description:
+        - Every constraint in force that limits where it may run - C(id), C(kind) (C(pin), C(runbook),
+          C(move)), C(node), C(score), C(expires) (ISO 8601, for a runbook rule's lifetime) and C(expires_in).
+      type: list
+      elements: dict
     managed:
       description: Whether Pacemaker manages it (false in maintenance).
       type: bool
@@ -192,6 +216,13 @@ failed_actions:
   elements: dict
   sample: [{"resource": "broken", "node": "node1", "task": "start", "exitstatus": "not configured",
             "exitreason": "[findif] failed", "exitcode": 6, "last_rc_change": "2026-11-22 00:21:46Z"}]
+restrictions:
+  description:
+    - Every constraint that limits where a package may run, whoever added it (also the lapsed ones,
+      with C(in_force=false)) - switching pins, runbook rules with their expiry, move constraints.
+  returned: success
+  type: list
+  elements: dict
 table:
   description: The same information as text in the spirit of C(cmviewcl -v).
   returned: success
@@ -203,11 +234,14 @@ commands:
   elements: list
 """
 
+import time
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.failover.cluster.plugins.module_utils._runner import CommandError, Runner
 from ansible_collections.failover.cluster.plugins.module_utils._status import (
     StatusParseError,
+    annotate_with_cib,
     cluster_view,
     parse_crm_mon_xml,
     parse_quorumtool,
@@ -239,7 +273,10 @@ def read_view(runner, quorum=True, inactive=True):
             name = out.split("=", 1)[1].strip()
     merged = cluster_view(view, quorum_view)
     merged["name"] = name
-    return merged
+    rc, out, err = runner.run([runner.which("cibadmin"), "--query"], check=False)
+    if rc != 0 or not out.strip():
+        raise CommandError(["cibadmin", "--query"], rc, out, err)
+    return annotate_with_cib(merged, out, time.time())
 
 
 def main():
@@ -265,6 +302,7 @@ def main():
         nodes=view["nodes"],
         packages=view["packages"],
         failed_actions=view["failed_actions"],
+        restrictions=view["restrictions"],
         table=render_table(view),
         commands=runner.commands,
     )

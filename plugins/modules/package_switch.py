@@ -328,15 +328,26 @@ def main():
         views = {name: read_package(crm_xml, cib_xml, name) for name in p["packages"]}
         moved = _moved_since_preflight(views, p["expect_source"] or {})
         if moved:
-            result["result"] = _switch.RECOVERED
+            # The cluster is acting on its own (the source was lost, or an operator moved the package):
+            # change nothing, let it finish (bounded), then say where every package runs.
+            deadline = time.monotonic() + p["attempt_timeout"]
+            truth = {}
+            while True:
+                view = cluster.status()
+                truth = {n: _switch.running_on(view, ids.resource_id(n)) for n in p["packages"]}
+                if all(truth.values()) or time.monotonic() > deadline:
+                    break
+                time.sleep(p["poll_interval"])
             result["events"] = moved
-            result["summary"] = moved
             for name in p["packages"]:
                 result["packages"].append({"name": name, "source": (p["expect_source"] or {}).get(name),
-                                           "final_node": views[name].node if views[name].running else None,
-                                           "result": _switch.RECOVERED, "attempts": 0, "events": moved})
-            module.fail_json(msg="the cluster changed since the preflight; nothing was changed:\n" + "\n".join(moved),
-                             **result)
+                                           "final_node": truth[name],
+                                           "result": _switch.RECOVERED if truth[name] else _switch.HALTED,
+                                           "attempts": 0, "events": moved})
+            result["result"] = _switch.overall(result["packages"])
+            result["summary"] = _switch.summary_text(result["packages"], p["node"])
+            module.fail_json(msg="the cluster changed since the preflight; the runbook changed nothing: "
+                             + "; ".join(result["summary"]), **result)
         errors = []
         for name, view in views.items():
             errors += [

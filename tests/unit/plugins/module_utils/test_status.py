@@ -149,3 +149,34 @@ def test_two_nodes_with_quorum_server():
     assert (quorum["expected_votes"], quorum["total_votes"], quorum["quorum"]) == (3, 3, 2)
     assert view["cluster"]["dc"] == "node1"
     assert view["bans"] == []
+
+
+def test_annotate_with_cib_reports_names_ips_dependents_and_restrictions():
+    from ansible_collections.failover.cluster.plugins.module_utils import _switch
+    from ansible_collections.failover.cluster.plugins.module_utils._status import annotate_with_cib, render_table
+
+    view = {"cluster": {}, "nodes": [], "failed_actions": [], "packages": [
+        {"name": "fc.sna", "kind": "group", "state": "running", "node": "n1", "nodes": ["n1"],
+         "switching_enabled": True, "resources": []},
+        {"name": "fc.app", "kind": "group", "state": "running", "node": "n1", "nodes": ["n1"],
+         "switching_enabled": True, "resources": []},
+    ]}
+    cib = f"""<cib><configuration><resources>
+      <group id="fc.sna"><meta_attributes id="m"><nvpair id="m1" name="failover-cluster-package" value="sna"/>
+        </meta_attributes>
+        <primitive id="fc.sna.ip0" class="ocf" provider="failover" type="ip"><instance_attributes id="i">
+          <nvpair id="i1" name="ip" value="198.51.100.50"/></instance_attributes></primitive></group>
+      <group id="fc.app"/></resources><constraints>
+      <rsc_colocation id="fc.app.dep.sna.col" rsc="fc.app" with-rsc="fc.sna" score="INFINITY"/>
+      <rsc_order id="fc.app.dep.sna.ord" first="fc.sna" then="fc.app" kind="Mandatory"/>
+      {_switch.temporary_rule_xml("sna", "n2", 2000)}
+      </constraints></configuration></cib>"""
+    out = annotate_with_cib(view, cib, now=1990)
+    sna, app = out["packages"]
+    assert sna["package"] == "sna" and sna["ips"] == ["198.51.100.50"] and sna["dependents"] == ["app"]
+    assert sna["switching"] == "restricted" and sna["switching_enabled"] is False
+    assert sna["restrictions"][0]["id"] == "fc-runbook-sna" and sna["restrictions"][0]["expires_in"] == 10.0
+    assert app["switching"] == "enabled" and app["switching_enabled"] is True and app["dependents"] == []
+    assert "restricted by fc-runbook-sna (runbook, to n2 until" in render_table(out)
+    lapsed = annotate_with_cib(view, cib, now=2001)["packages"][0]
+    assert lapsed["switching"] == "enabled" and lapsed["restrictions"] == []

@@ -1,0 +1,245 @@
+"""Faults in the middle of a runbook, driven through the runbook itself (playbooks/planned_failover.yml).
+
+Lab: tests/faults/specs/runbook_3node.yml - node1, node2, node3 with a quorum server (qs) and the
+emulated mainframe, provisioned with inventories/lab plus a third node, running the SNA gateway
+package. Each test starts the runbook as an operator does, breaks something at a chosen step,
+and asserts the cluster's real state: where the package runs (crm_mon), that no runbook rule is
+left in force (the CIB), that the probe on the mainframe never saw the IP or a PU on two nodes,
+and that the runbook's report says what happened and names the node the package really runs on.
+
+    sudo .venv/bin/pytest -m faults tests/faults/test_runbook.py -s
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+from faultlab import PYTESTMARK, ROOT, VENV_BIN, Lab, Probe, analyse, log, pus_owned_by, wait_for
+from test_quorum_server import started_on
+
+PREFIX = "f14r"
+HERE = ROOT / "tests" / "faults"
+SPEC = HERE / "specs" / "runbook_3node.yml"
+EXTRA = HERE / "specs" / "runbook_3node_vars.yml"
+NODES3 = ("node1", "node2", "node3")
+# A crash is declared after the low_latency profile's token + qdevice timeouts (~3.5 s); the
+# package then restarts in order with the IP's release window: well under this bound.
+CRASH_FAILOVER_BOUND = 45
+pytestmark = PYTESTMARK
+
+
+class Lab3(Lab):
+    """The 2-node fault lab's helpers, for three members."""
+
+    def learn_macs(self):
+        for host in NODES3:
+            self.macs[self.sh(host, "cat /sys/class/net/eth0/address", check=True).stdout.strip()] = host
+
+    def members_up(self, host):
+        return [n for n in self.view(host)["online"] if n in NODES3]
+
+    def settled(self, timeout=240, nodes=NODES3):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            views = [self.view(n) for n in nodes]
+            if all(v["ok"] and v["quorate"] and v["online"] == list(nodes) for v in views):
+                where = {self.package_node(v) for v in views}
+                if len(where) == 1 and None not in where:
+                    node = where.pop()
+                    if self.holds_ip(node) and pus_owned_by(self.snahost_query(), node):
+                        return node
+            time.sleep(1)
+        raise AssertionError(f"cluster not settled after {timeout}s: {[self.view(n) for n in nodes]}")
+
+    def runbook_rules(self, host):
+        """The fc-runbook-* constraints in the CIB, with their lifetime's end."""
+        out = self.sh(host, "cibadmin --query --scope constraints", timeout=30).stdout
+        rules = []
+        for loc in ET.fromstring(out).iter("rsc_location"):
+            if loc.get("id", "").startswith("fc-runbook-"):
+                end = [d.get("end") for d in loc.iter("date_expression")]
+                rules.append((loc.get("id"), end[0] if end else None))
+        return rules
+
+    def runbook(self, report_dir, *args):
+        """Start playbooks/planned_failover.yml as an operator would; returns the process (own session)."""
+        env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+                   ANSIBLE_FORCE_COLOR="0")
+        argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.work / "lab.yml"), "-i",
+                str(ROOT / "inventories" / "lab"), "-e", f"@{EXTRA}", "-e", f"planned_failover_report_dir={report_dir}",
+                str(ROOT / "playbooks" / "planned_failover.yml"), *args]
+        out = open(self.work / f"runbook-{time.monotonic():.0f}.log", "w")  # noqa: SIM115 - closed by the caller
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env, start_new_session=True)
+        proc.log_file = out
+        return proc
+
+
+def finish(proc, timeout=400):
+    try:
+        rc = proc.wait(timeout=timeout)
+    finally:
+        proc.log_file.close()
+    return rc, open(proc.log_file.name).read()
+
+
+def latest_report(report_dir):
+    reports = sorted(report_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    assert reports, f"no report in {report_dir}"
+    return json.loads(reports[-1].read_text())
+
+
+def _watch_script(reached, middle, timeout, negate=False):
+    """sh: poll crm_mon every ~0.05 s until ``reached`` matches; then print ``middle`` when ``middle``
+    matches (does not match, with ``negate``), else ``late``."""
+    def has(pattern):
+        return f"printf %s \"$x\" | grep -q '{pattern}'"
+
+    return (f"end=$(($(date +%s)+{timeout})); while [ $(date +%s) -lt $end ]; do "
+            "x=$(crm_mon --one-shot --output-as=xml 2>/dev/null | tr -d '\\n'); "
+            f"if {has(reached)}; then if {'! ' if negate else ''}{has(middle)}; then echo middle; else echo late; fi; "
+            "exit 0; fi; "
+            "sleep 0.05; done; echo timeout")
+
+
+def wait_middle_target(lab, node, timeout=90):
+    """Block until the target ``node`` has started the package's IP but not its last link station."""
+    script = _watch_script(started_on("fc.sna.ip0", node), started_on("fc.sna.res.ls_HALS4", node), timeout,
+                           negate=True)
+    return lab.sh(node, script, timeout=timeout + 30).stdout.strip()
+
+
+def wait_middle_source(lab, node, timeout=90):
+    """Block until the source ``node`` has stopped the last link station but still holds the IP."""
+    script = _watch_script('<resource id="fc.sna.res.ls_HALS4"[^>]*role="Stopped"', started_on("fc.sna.ip0", node),
+                           timeout)
+    return lab.sh(node, script, timeout=timeout + 30).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    work = tmp_path_factory.mktemp("faults-runbook")
+    lab = Lab3(PREFIX, work)
+    try:
+        started = time.monotonic()
+        lab.ctl("up", "--replace", "--spec", str(SPEC))
+        lab.ctl("inventory", "-o", str(work / "lab.yml"))
+        lab.playbook(ROOT / "playbooks" / "provision.yml", EXTRA)
+        lab.playbook(ROOT / "playbooks" / "sna_gateway.yml", EXTRA)
+        lab.learn_macs()
+        node = lab.settled()
+        log(f"lab {PREFIX} up and provisioned in {time.monotonic() - started:.0f}s; package on {node}")
+        yield lab
+    finally:
+        lab.ctl("heal", check=False)
+        lab.ctl("down", check=False)
+
+
+def crash_and_check(lab, tmp_path, victim):
+    """Start a planned failover, crash ``victim`` (target | source) in the middle of the switch."""
+    source = lab.settled()
+    target = next(n for n in NODES3 if n != source)
+    third = next(n for n in NODES3 if n not in (source, target))
+    crashed = target if victim == "target" else source
+    probe = Probe(lab)
+    reports = tmp_path / "reports"
+    try:
+        time.sleep(1)
+        t0 = time.monotonic()
+        proc = lab.runbook(reports, "-e", "package=sna", "-e", f"target={target}")
+        where = (wait_middle_target if victim == "target" else wait_middle_source)(lab, crashed)
+        t_crash = time.monotonic()
+        lab.ctl("crash", crashed)
+        survivors = [n for n in NODES3 if n != crashed]
+        recovered_s, node = wait_for(
+            lambda: next((n for n in survivors if lab.package_node(lab.view(third)) == n and probe.up_now(n)), None),
+            180, what="the package whole on a survivor", detail=lambda: (lab.view(third), probe.last()))
+        rc, output = finish(proc)
+    finally:
+        samples = probe.stop()
+    report = latest_report(reports)
+    analysis = analyse(samples, lab.macs, t0)
+    crm_node = lab.package_node(lab.view(third))
+    rules = lab.runbook_rules(third)
+    log(f"crash of the {victim} {crashed} during the runbook {source} -> {target} (caught {where} after "
+        f"{t_crash - t0:.1f}s): package whole on {node} {recovered_s:.1f}s after the crash; runbook rc {rc}, "
+        f"result {report['result']}, events {report.get('events')}; rules left {rules}; probe {analysis}")
+    lab.ctl("start", crashed, check=False)
+    lab.settled(timeout=300)
+    return {"where": where, "source": source, "target": target, "crashed": crashed, "node": node, "rc": rc,
+            "output": output, "report": report, "crm_node": crm_node, "rules": rules, "analysis": analysis,
+            "recovered_s": recovered_s}
+
+
+def test_target_crash_mid_switch_recovers_elsewhere(lab, tmp_path):
+    """Issue 14: the target dies after its IP started, before the link stations. The package must
+    run on another eligible node within the crash failover time; the runbook says so."""
+    r = crash_and_check(lab, tmp_path, "target")
+    assert r["where"] == "middle", f"the crash came too late to test the middle of the switch ({r['where']})"
+    assert r["analysis"]["violations"] == []
+    assert r["recovered_s"] < CRASH_FAILOVER_BOUND
+    assert r["rules"] == [], "a runbook rule outlived the runbook"
+    assert r["rc"] != 0, "the runbook must not end as if it had switched"
+    assert r["report"]["result"] == "recovered_elsewhere", r["report"]
+    assert r["report"]["final_nodes"] == {"sna": r["crm_node"]}
+    assert r["crm_node"] != r["crashed"]
+    assert any(f"{r['crashed']} left the cluster" in e for e in r["report"]["events"]), r["report"]
+    assert "recovered_elsewhere" in r["output"]
+
+
+def test_source_crash_mid_switch_is_named_in_the_report(lab, tmp_path):
+    r = crash_and_check(lab, tmp_path, "source")
+    assert r["where"] == "middle", f"the crash came too late to test the middle of the switch ({r['where']})"
+    assert r["analysis"]["violations"] == []
+    assert r["recovered_s"] < CRASH_FAILOVER_BOUND
+    assert r["rules"] == []
+    assert r["report"]["final_nodes"] == {"sna": r["crm_node"]}
+    assert r["crm_node"] != r["crashed"]
+    assert any(f"{r['crashed']} left the cluster" in e for e in r["report"]["events"]), r["report"]
+    if r["crm_node"] == r["target"]:
+        assert r["report"]["result"] == "switched" and r["rc"] == 0, r["report"]
+    else:
+        assert r["report"]["result"] == "recovered_elsewhere", r["report"]
+
+
+def test_controller_killed_mid_switch_leaves_normal_failover(lab, tmp_path):
+    """SIGKILL to the controller in the middle of the switch: the switch carries on on its watcher (async),
+    no rule outlives it or its lease, and a crash of the package's node afterwards moves the package."""
+    source = lab.settled()
+    target = next(n for n in NODES3 if n != source)
+    third = next(n for n in NODES3 if n not in (source, target))
+    proc = lab.runbook(tmp_path / "reports", "-e", "package=sna", "-e", f"target={target}",
+                       "-e", "planned_failover_rule_lease=9")
+    where = wait_middle_target(lab, target)
+    os.killpg(proc.pid, signal.SIGKILL)
+    rc, _output = finish(proc, timeout=30)
+    t_kill = time.monotonic()
+    assert rc == -signal.SIGKILL
+    waited, _ = wait_for(lambda: lab.runbook_rules(third) == [], 9 + 30, interval=0.5,
+                         what="no runbook rule left", detail=lambda: lab.runbook_rules(third))
+    node = lab.settled(timeout=120)
+    log(f"controller killed ({where}) during {source} -> {target}: rules gone {waited:.1f}s after the kill; "
+        f"package on {node}")
+    # normal failover again: crash the package's node, the package moves
+    probe = Probe(lab)
+    try:
+        lab.ctl("crash", node)
+        survivors = [n for n in NODES3 if n != node]
+        moved_s, now_on = wait_for(
+            lambda: next((n for n in survivors if lab.package_node(lab.view(survivors[0])) == n and probe.up_now(n)),
+                         None), CRASH_FAILOVER_BOUND + 60, what="the package moved after the crash",
+            detail=lambda: lab.view(survivors[0]))
+    finally:
+        samples = probe.stop()
+        lab.ctl("start", node, check=False)
+    log(f"then a crash of {node}: package on {now_on} after {moved_s:.1f}s; probe {analyse(samples, lab.macs)}")
+    lab.settled(timeout=300)
+    assert where == "middle"
+    assert time.monotonic() - t_kill >= 0
+    assert moved_s < CRASH_FAILOVER_BOUND
+    assert now_on != node
