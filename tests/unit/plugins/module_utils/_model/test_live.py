@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -225,3 +228,23 @@ def test_reapplying_a_halted_package_with_its_owner_mark_changes_nothing():
     meta = [p.get("name") for p in ET.fromstring(cib).find(".//group[@id='fc.pkgB']/meta_attributes")]
     assert meta[:3] == ["failover-cluster", "failover-cluster-package", "failover-cluster-owner"]
     assert meta[-1] == "target-role"
+
+
+@pytest.mark.parametrize("stub, expected", [
+    (None, NO_CIB),  # no cluster software on the node
+    ("#!/bin/sh\necho '<cib epoch=\"3\"/>'\n", '<cib epoch="3"/>'),  # the CIB manager answers
+    ("#!/bin/sh\nexit 102\n", NO_CIB),  # no daemons and no CIB on disk (this machine has none)
+])
+def test_the_read_the_action_plugin_runs_on_the_node(tmp_path, stub, expected):
+    from ansible_collections.failover.cluster.plugins.module_utils._package_args import CIB_ON_DISK, READ_LIVE_CIB
+
+    bindir = tmp_path  # the only PATH entry: no cibadmin unless the stub is there
+    if stub is not None:
+        (bindir / "cibadmin").write_text(stub)
+        (bindir / "cibadmin").chmod(0o755)
+    if stub is not None and "exit 102" in stub and os.path.exists(CIB_ON_DISK):
+        pytest.skip("this machine has a CIB on disk")
+    shell = shutil.which("sh")
+    proc = subprocess.run([shell, "-c", READ_LIVE_CIB], capture_output=True, text=True, check=False,
+                          env={"PATH": str(bindir)})
+    assert proc.returncode == 0 and proc.stdout.strip() == expected
