@@ -157,3 +157,21 @@ def test_sna_gateway_force_stop_check_passes(tmp_path, role_vars):
     tasks = re.findall(r"^TASK \[(.*?)\]", proc.stdout, re.M)
     assert "failover.cluster.sna_gateway : Work out the candidates" in tasks
     assert "sna_gateway_force_stop_command is required" not in proc.stdout
+
+
+CODENAMES = {("Debian", "12"): "bookworm"}
+
+
+@pytest.mark.parametrize("role", sorted({point[0] for point in ENTRY_POINTS}))
+def test_role_meta_declares_what_the_platform_check_enforces(role):
+    """meta/main.yml's platforms (what Galaxy shows) and vars/<os_family>.yml (what the check
+    enforces) name the same distributions and releases."""
+    meta = yaml.safe_load((ROOT / "roles" / role / "meta" / "main.yml").read_text())["galaxy_info"]
+    declared = {(p["name"], str(v)) for p in meta["platforms"] for v in p["versions"]}
+    enforced = set()
+    for path in (ROOT / "roles" / role / "vars").glob("*.yml"):
+        for key, table in (yaml.safe_load(path.read_text()) or {}).items():
+            if key == f"__{role}_platform":
+                enforced |= {(dist, CODENAMES[(dist, v)]) for dist, versions in table.items() for v in versions}
+    assert declared == enforced == {("Debian", "bookworm")}
+    assert "debian" in yaml.safe_load((ROOT / "galaxy.yml").read_text())["tags"]
