@@ -16,7 +16,7 @@ description:
     C(recovered_elsewhere) (on another node) or C(halted) (on none).
   - Returns C(result), C(packages) (per package - C(name), C(result), C(final_node), C(events)),
     C(summary) (one sentence per package, ending with the node it runs on) and C(final_nodes).
-positional: truth, target, packages
+positional: truth, target, packages, note
 options:
   _input:
     description: The registered result of the switch task.
@@ -35,6 +35,11 @@ options:
     type: list
     elements: str
     required: true
+  note:
+    description:
+      - The sentence that explains a result taken from the cluster's view (when there was no switch
+        to report, as in a takeover). Default - the runbook lost contact with the switch.
+    type: str
 author:
   - failover.cluster developers (@failover-cluster)
 """
@@ -54,8 +59,8 @@ _value:
 from ansible_collections.failover.cluster.plugins.module_utils._switch import runbook_outcome as _runbook_outcome
 
 
-def runbook_outcome(switch, truth, target, packages):
-    return _runbook_outcome(switch, truth, target, packages)
+def runbook_outcome(switch, truth, target, packages, note=None):
+    return _runbook_outcome(switch, truth, target, packages, note)
 
 
 class FilterModule:

@@ -476,7 +476,7 @@ def pick_watcher(nodes, play_hosts, target, source):
     return target
 
 
-def runbook_outcome(switch, truth, target, packages):
+def runbook_outcome(switch, truth, target, packages, note=None):
     """What the report says: the switch module's result when it finished; else (it died with its
     node or the controller) what the cluster shows now. ``truth`` is package_switch's release
     result read after the switch. The node a package runs on always comes from ``truth`` when
@@ -495,9 +495,9 @@ def runbook_outcome(switch, truth, target, packages):
             node = entry.get("final_node")
             entry["result"] = SWITCHED if node == target else (RECOVERED if node else HALTED)
             entry.setdefault("events", [])
-            entry["events"] = list(entry["events"]) + [
+            entry["events"] = list(entry["events"]) + [note or (
                 "the runbook lost contact with the switch ({0}); the result is the cluster's view".format(
-                    switch.get("msg") or "no result").strip()]
+                    switch.get("msg") or "no result").strip())]
         elif entry.get("result") in GOOD_RESULTS and entry.get("final_node") != target:
             entry["result"] = RECOVERED if entry.get("final_node") else HALTED
         entries.append(entry)

@@ -206,3 +206,59 @@ def render_markdown(report):
 
 def _fmt(value):
     return "" if value is None else f"{value:.3f}"
+
+
+# ---------------------------------------------------------------------------------------
+# the engine's own records: the CIB status section's operation history
+def engine_operations(cib_xml, since=0.0):
+    """The start and stop operations each node's executor recorded (``lrm_rsc_op`` in the CIB
+    status section) that completed at or after ``since`` (epoch seconds):
+    ``{(resource, node, operation): {"exec_s", "queue_s", "rc", "completed", "call_id"}}``.
+    ``completed`` is ``last-rc-change`` (whole seconds); ``exec_s`` is the agent's own run time,
+    measured by the executor in milliseconds - the step's duration, however short."""
+    import xml.etree.ElementTree as ET  # noqa: PLC0415
+
+    root = ET.fromstring(cib_xml) if isinstance(cib_xml, str) else cib_xml
+    found = {}
+    for node_state in root.iter("node_state"):
+        node = node_state.get("uname")
+        for resource in node_state.iter("lrm_resource"):
+            rid = resource.get("id")
+            for op in resource.iter("lrm_rsc_op"):
+                operation = op.get("operation")
+                if operation not in ("start", "stop"):
+                    continue
+                try:
+                    completed = float(op.get("last-rc-change") or 0)
+                    entry = {"exec_s": int(op.get("exec-time") or 0) / 1000.0,
+                             "queue_s": int(op.get("queue-time") or 0) / 1000.0,
+                             "rc": int(op.get("rc-code") or 0), "completed": completed,
+                             "call_id": int(op.get("call-id") or 0)}
+                except ValueError:
+                    continue
+                if completed + 1 < since:
+                    continue
+                key = (rid, node, operation)
+                if key not in found or entry["call_id"] > found[key]["call_id"]:
+                    found[key] = entry
+    return found
+
+
+def with_engine_times(steps, operations):
+    """Steps observed by polling, with the duration the engine measured: ``duration`` becomes the
+    executor's run time of the operation (``source: engine``) and ``ended_at`` the observed start
+    plus it. Steps without a record keep the observed times (``source: observed``)."""
+    out = []
+    for step in steps:
+        step = dict(step)
+        record = operations.get((step["resource"], step["node"], step["action"]))
+        if record is not None and not step.get("failed"):
+            step["duration"] = round(record["exec_s"], 3)
+            step["queue_s"] = round(record["queue_s"], 3)
+            if step.get("started_at") is not None:
+                step["ended_at"] = round(step["started_at"] + record["exec_s"], 3)
+            step["source"] = "engine"
+        else:
+            step["source"] = "observed"
+        out.append(step)
+    return out

@@ -172,8 +172,11 @@ packages:
 steps:
   description:
     - The observed steps in order - C(action) (C(stop) on the source, C(start) on the target),
-      C(resource), C(node), C(started_at), C(ended_at), C(duration) (seconds from the switch's
-      start), and C(failed)/C(reason) for a failed start. In check mode, the plan.
+      C(resource), C(node), C(started_at), C(ended_at) (seconds from the switch's start),
+      C(duration), C(source) and C(failed)/C(reason) for a failed start. In check mode, the plan.
+    - C(duration) is the run time the cluster's executor recorded for the operation (the CIB
+      status section's C(exec-time); C(source=engine)), else the time between two looks at the
+      status (C(source=observed)).
   returned: always
   type: list
   elements: dict
@@ -202,6 +205,7 @@ commands:
 """
 
 import time
+import xml.etree.ElementTree as ET
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -210,7 +214,12 @@ from ansible_collections.failover.cluster.plugins.module_utils._model import ids
 from ansible_collections.failover.cluster.plugins.module_utils._package_state import check, read_package
 from ansible_collections.failover.cluster.plugins.module_utils._runner import CommandError, Runner
 from ansible_collections.failover.cluster.plugins.module_utils._status import StatusParseError, parse_crm_mon_xml
-from ansible_collections.failover.cluster.plugins.module_utils._timeline import Observer, members
+from ansible_collections.failover.cluster.plugins.module_utils._timeline import (
+    Observer,
+    engine_operations,
+    members,
+    with_engine_times,
+)
 
 
 class Cluster:
@@ -409,6 +418,13 @@ def main():
                 entry["result"] = _switch.RECOVERED if entry["final_node"] else _switch.FAILED
         for obs in observers.values():
             result["steps"] += obs.steps()
+        # durations from the engine's own records (the executor's run time of each operation)
+        _rc, status_xml, _err = runner.run(["cibadmin", "--query", "--scope", "status"], check=False)
+        if status_xml.strip():
+            try:
+                result["steps"] = with_engine_times(result["steps"], engine_operations(status_xml, started_epoch))
+            except ET.ParseError:
+                pass
         result["failed_attempts"] = machine.attempt_log
         result["events"] = machine.events
         result["result"] = _switch.overall([e for e in result["packages"] if e["name"] in todo])
@@ -425,7 +441,8 @@ def main():
 def release(module, cluster, result):
     """Remove the runbook rules of the packages (whoever left them) and report where each runs."""
     p = module.params
-    present = {r["package"] for r in _switch.restrictions(cluster.cib()) if r["kind"] == "runbook"}
+    cib_xml = cluster.cib()
+    present = {r["package"] for r in _switch.restrictions(cib_xml) if r["kind"] == "runbook"}
     for name in p["packages"]:
         if name in present:
             if not module.check_mode:
@@ -434,11 +451,18 @@ def release(module, cluster, result):
                 cluster.changes.append(["cibadmin", "--delete", "--scope", "constraints", "--xml-text",
                                         f'<rsc_location id="{ids.runbook_rule_id(name)}"/>'])
             result["changed"] = True
-    view = cluster.status()
+    crm_xml = cluster.status_xml()
+    view = parse_crm_mon_xml(crm_xml)
     result["watcher"] = _local_node(module)
     result["result"] = "released"
-    result["packages"] = [{"name": n, "final_node": _switch.running_on(view, ids.resource_id(n)),
-                           "rule_removed": n in present} for n in p["packages"]]
+    result["packages"] = []
+    for name in p["packages"]:
+        pkg = read_package(crm_xml, cib_xml, name)
+        result["packages"].append({"name": name, "final_node": _switch.running_on(view, ids.resource_id(name)),
+                                   "state": pkg.state, "exists": pkg.exists, "eligible": pkg.eligible,
+                                   "rule_removed": name in present})
+    result["nodes"] = {n["name"]: n["state"] for n in view["nodes"]}
+    result["quorate"] = bool(view["cluster"]["quorate"])
     result["summary"] = ["{0}: now runs on {1}".format(e["name"], e["final_node"] or "no node (stopped)")
                          for e in result["packages"]]
     return result

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from faultlab import PYTESTMARK, ROOT, VENV_BIN, Lab, Probe, analyse, log, pus_owned_by, wait_for
@@ -67,17 +69,73 @@ class Lab3(Lab):
                 rules.append((loc.get("id"), end[0] if end else None))
         return rules
 
-    def runbook(self, report_dir, *args):
-        """Start playbooks/planned_failover.yml as an operator would; returns the process (own session)."""
+    def runbook(self, report_dir, *args, playbook="planned_failover.yml"):
+        """Start a runbook playbook as an operator would; returns the process (own session)."""
         env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                    ANSIBLE_FORCE_COLOR="0")
         argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.work / "lab.yml"), "-i",
                 str(ROOT / "inventories" / "lab"), "-e", f"@{EXTRA}", "-e", f"planned_failover_report_dir={report_dir}",
-                str(ROOT / "playbooks" / "planned_failover.yml"), *args]
+                "-e", f"takeover_report_dir={report_dir}", str(ROOT / "playbooks" / playbook), *args]
         out = open(self.work / f"runbook-{time.monotonic():.0f}.log", "w")  # noqa: SIM115 - closed by the caller
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env, start_new_session=True)
         proc.log_file = out
         return proc
+
+
+class Recorder:
+    """crm_mon XML every ~0.2 s on a host, for replaying the switch's state machine on what the
+    cluster really showed (and, with FAULT_RECORD_DIR set, for saving as a unit-test fixture)."""
+
+    def __init__(self, lab, host):
+        self.lab, self.host = lab, host
+        self.stop_file = f"/run/f14-rec-{os.getpid()}.stop"
+        script = (f"rm -f {self.stop_file}; end=$(($(date +%s)+600)); "
+                  f"while [ $(date +%s) -lt $end ] && [ ! -e {self.stop_file} ]; do "
+                  "printf '@@@ %s\\n' \"$(date +%s.%N)\"; crm_mon --one-shot --output-as=xml --inactive 2>/dev/null; "
+                  "sleep 0.2; done")
+        self.proc = subprocess.Popen([*self.lab_exec(), "sh", "-c", script], stdout=subprocess.PIPE, text=True)
+
+    def lab_exec(self):
+        return [str(VENV_BIN / "python"), str(ROOT / "lab" / "labctl"), "--prefix", self.lab.prefix, "exec",
+                self.host, "--"]
+
+    def stop(self):
+        """[(epoch, xml)], consecutive samples that differ only in their timestamps dropped."""
+        self.lab.sh(self.host, f"touch {self.stop_file}")
+        out, _ = self.proc.communicate(timeout=60)
+        samples, last = [], None
+        for chunk in out.split("@@@ ")[1:]:
+            stamp, _, xml = chunk.partition("\n")
+            if "<pacemaker-result" not in xml:
+                continue
+            key = re.sub(r'(last_update|last_change|time)="[^"]*"', "", xml)
+            if key != last:
+                samples.append((float(stamp), xml.strip()))
+                last = key
+        return samples
+
+
+def replay(samples, packages, target, retries):
+    """What the switch's state machine concludes from the recorded views."""
+    from ansible_collections.failover.cluster.plugins.module_utils import _switch
+    from ansible_collections.failover.cluster.plugins.module_utils._status import parse_crm_mon_xml
+
+    machine = _switch.SwitchMachine(packages, target, retries=retries)
+    machine.start(samples[0][0])
+    for t, xml in samples:
+        machine.step(parse_crm_mon_xml(xml), t)
+        if machine.done:
+            break
+    return {r["name"]: (r["result"], r["final_node"]) for r in machine.results()}
+
+
+def save_fixture(name, samples, packages, target, retries, expect):
+    where = os.environ.get("FAULT_RECORD_DIR")
+    if not where:
+        return
+    case = {"packages": packages, "target": target, "retries": retries, "t0": samples[0][0],
+            "samples": [{"t": t, "xml": xml} for t, xml in samples], "expect": {k: list(v) for k, v in expect.items()}}
+    Path(where, f"{name}.json").write_text(json.dumps(case, indent=1) + "\n")
 
 
 def finish(proc, timeout=400):
@@ -88,9 +146,9 @@ def finish(proc, timeout=400):
     return rc, open(proc.log_file.name).read()
 
 
-def latest_report(report_dir):
+def latest_report(report_dir, output=""):
     reports = sorted(report_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
-    assert reports, f"no report in {report_dir}"
+    assert reports, f"no report in {report_dir}; the runbook printed:\n{output[-4000:]}"
     return json.loads(reports[-1].read_text())
 
 
@@ -147,6 +205,7 @@ def crash_and_check(lab, tmp_path, victim):
     third = next(n for n in NODES3 if n not in (source, target))
     crashed = target if victim == "target" else source
     probe = Probe(lab)
+    recorder = Recorder(lab, third)
     reports = tmp_path / "reports"
     try:
         time.sleep(1)
@@ -162,7 +221,13 @@ def crash_and_check(lab, tmp_path, victim):
         rc, output = finish(proc)
     finally:
         samples = probe.stop()
-    report = latest_report(reports)
+        views = recorder.stop()
+    report = latest_report(reports, output)
+    # the state machine, replayed on what the cluster showed from the runbook's start, concludes the truth
+    start = float(report.get("started") or 0)
+    views = [v for v in views if v[0] >= start - 1]
+    replayed = replay(views, {"sna": source}, target, retries=2)
+    save_fixture(f"{victim}-crash", views, {"sna": source}, target, 2, replayed)
     analysis = analyse(samples, lab.macs, t0)
     crm_node = lab.package_node(lab.view(third))
     rules = lab.runbook_rules(third)
@@ -173,7 +238,7 @@ def crash_and_check(lab, tmp_path, victim):
     lab.settled(timeout=300)
     return {"where": where, "source": source, "target": target, "crashed": crashed, "node": node, "rc": rc,
             "output": output, "report": report, "crm_node": crm_node, "rules": rules, "analysis": analysis,
-            "recovered_s": recovered_s}
+            "recovered_s": recovered_s, "replayed": replayed}
 
 
 def test_target_crash_mid_switch_recovers_elsewhere(lab, tmp_path):
@@ -190,6 +255,7 @@ def test_target_crash_mid_switch_recovers_elsewhere(lab, tmp_path):
     assert r["crm_node"] != r["crashed"]
     assert any(f"{r['crashed']} left the cluster" in e for e in r["report"]["events"]), r["report"]
     assert "recovered_elsewhere" in r["output"]
+    assert r["replayed"] == {"sna": ("recovered_elsewhere", r["crm_node"])}
 
 
 def test_source_crash_mid_switch_is_named_in_the_report(lab, tmp_path):
@@ -243,3 +309,68 @@ def test_controller_killed_mid_switch_leaves_normal_failover(lab, tmp_path):
     assert time.monotonic() - t_kill >= 0
     assert moved_s < CRASH_FAILOVER_BOUND
     assert now_on != node
+
+
+def crash_holder_and_wait(lab):
+    """Crash the package's node; returns (crashed, survivors, node the cluster restarted it on)."""
+    holder = lab.settled()
+    survivors = [n for n in NODES3 if n != holder]
+    lab.ctl("crash", holder)
+    _, now_on = wait_for(lambda: next((n for n in survivors if lab.package_node(lab.view(survivors[0])) == n), None),
+                         120, what="the cluster restarting the package", detail=lambda: lab.view(survivors[0]))
+    return holder, survivors, now_on
+
+
+def test_takeover_after_the_cluster_recovered_says_so_at_once(lab, tmp_path):
+    """Issue 14: the cluster has already restarted the package on a survivor; a takeover towards the
+    other survivor must say so at once, change nothing, and report the node the package really runs on."""
+    crashed, survivors, now_on = crash_holder_and_wait(lab)
+    target = next(n for n in survivors if n != now_on)
+    try:
+        t0 = time.monotonic()
+        proc = lab.runbook(tmp_path / "reports", "-e", "package=sna", "-e", f"failed={crashed}", "-e",
+                           f"target={target}", "-e", "confirm_down=true", playbook="takeover.yml")
+        rc, output = finish(proc, timeout=300)
+        took = time.monotonic() - t0
+        crm_node = lab.package_node(lab.view(survivors[0]))
+        report = latest_report(tmp_path / "reports", output)
+    finally:
+        lab.ctl("start", crashed, check=False)
+    log(f"takeover of sna after {crashed} crashed, towards {target}, the cluster had it on {now_on}: runbook "
+        f"{took:.1f}s rc {rc}, result {report['result']}, now on {report['final_nodes']}, crm_mon {crm_node}")
+    lab.settled(timeout=300)
+    assert rc == 0, output[-3000:]
+    assert crm_node == now_on
+    assert report["final_nodes"] == {"sna": crm_node}
+    assert report["result"] == "recovered_elsewhere"
+    assert f"the cluster had already restarted sna on {now_on} after {crashed} was lost" in output
+    assert took < 120, "the takeover waited instead of saying at once what the cluster did"
+
+
+def test_takeover_without_target_uses_the_next_adoptive_node(lab, tmp_path):
+    """A halted package whose node is lost: without -e target the takeover starts it on the next node of
+    the package's node list that is up, and the report names the node crm_mon shows."""
+    holder = lab.settled()
+    lab.sh(holder, "crm_resource --resource fc.sna --meta --set-parameter target-role --parameter-value Stopped",
+           check=True)
+    wait_for(lambda: lab.package_node(lab.view(holder)) is None and not lab.holds_ip(holder), 120,
+             what="the package halted")
+    survivors = [n for n in NODES3 if n != holder]
+    lab.ctl("crash", holder)
+    expected = survivors[0]  # inventories/lab's SNA package runs on every node, in node1, node2, node3 order
+    try:
+        wait_for(lambda: holder not in lab.members_up(survivors[0]), 60, what=f"{holder} declared lost")
+        proc = lab.runbook(tmp_path / "reports", "-e", "package=sna", "-e", f"failed={holder}", "-e",
+                           "confirm_down=true", playbook="takeover.yml")
+        rc, output = finish(proc, timeout=400)
+        crm_node = lab.package_node(lab.view(survivors[0]))
+        report = latest_report(tmp_path / "reports", output)
+    finally:
+        lab.ctl("start", holder, check=False)
+    log(f"takeover of halted sna after {holder} crashed, no target: rc {rc}, result {report['result']}, "
+        f"now on {report['final_nodes']}, crm_mon {crm_node}")
+    lab.settled(timeout=300)
+    assert rc == 0, output[-3000:]
+    assert crm_node == expected
+    assert report["final_nodes"] == {"sna": crm_node}
+    assert report["result"] == "switched"

@@ -116,3 +116,39 @@ def test_render_markdown():
     assert "| 1 | stop b | n1 | 0.000 | 0.500 | 0.500 | " + "█" * 30 + " |" in page
     assert "FAILED: boom" in page
     assert "| preflight | 3.0 |" in page
+
+
+STATUS = """<cib><status>
+ <node_state id="1" uname="n1"><lrm id="1"><lrm_resources>
+  <lrm_resource id="a"><lrm_rsc_op id="a_last_0" operation="stop" call-id="20" rc-code="0" last-rc-change="1000"
+     exec-time="120" queue-time="0"/></lrm_resource>
+  <lrm_resource id="b"><lrm_rsc_op id="b_last_0" operation="stop" call-id="19" rc-code="0" last-rc-change="999"
+     exec-time="310" queue-time="5"/><lrm_rsc_op id="b_monitor_10000" operation="monitor" call-id="7" rc-code="0"
+     last-rc-change="900" exec-time="12" queue-time="0"/></lrm_resource>
+ </lrm_resources></lrm></node_state>
+ <node_state id="2" uname="n2"><lrm id="2"><lrm_resources>
+  <lrm_resource id="a"><lrm_rsc_op id="a_last_0" operation="start" call-id="30" rc-code="0" last-rc-change="1001"
+     exec-time="40" queue-time="0"/></lrm_resource>
+  <lrm_resource id="b"><lrm_rsc_op id="b_last_0" operation="start" call-id="31" rc-code="0" last-rc-change="1001"
+     exec-time="2" queue-time="0"/></lrm_resource>
+  <lrm_resource id="old"><lrm_rsc_op id="old_last_0" operation="start" call-id="3" rc-code="0" last-rc-change="500"
+     exec-time="2" queue-time="0"/></lrm_resource>
+ </lrm_resources></lrm></node_state></status></cib>"""
+
+
+def test_engine_operations_reads_the_executors_records_since_the_switch():
+    from ansible_collections.failover.cluster.plugins.module_utils._timeline import engine_operations
+
+    ops = engine_operations(STATUS, since=999.5)
+    assert set(ops) == {("a", "n1", "stop"), ("b", "n1", "stop"), ("a", "n2", "start"), ("b", "n2", "start")}
+    assert ops[("b", "n1", "stop")] == {"exec_s": 0.31, "queue_s": 0.005, "rc": 0, "completed": 999.0, "call_id": 19}
+
+
+def test_engine_times_replace_a_duration_that_fell_between_two_polls():
+    from ansible_collections.failover.cluster.plugins.module_utils._timeline import engine_operations, with_engine_times
+
+    steps = [{"action": "start", "resource": "b", "node": "n2", "started_at": 2.0, "ended_at": 2.0, "duration": 0.0},
+             {"action": "start", "resource": "c", "node": "n2", "started_at": 2.0, "ended_at": 2.5, "duration": 0.5}]
+    out = with_engine_times(steps, engine_operations(STATUS, since=999.5))
+    assert out[0]["duration"] == 0.002 and out[0]["ended_at"] == 2.002 and out[0]["source"] == "engine"
+    assert out[1]["duration"] == 0.5 and out[1]["source"] == "observed"
