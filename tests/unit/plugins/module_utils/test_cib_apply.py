@@ -72,6 +72,17 @@ def test_versioned_new_cib_bumps_epoch_only():
                                                                live.get("num_updates"))
 
 
+def test_versioned_new_cib_rewrites_only_the_root_tag():
+    bare = LIVE.replace('num_updates="', 'x-num="', 1)  # a root without num_updates
+    plan = apply_mod.Plan(bare, desired(dict(WEB, failback_policy="automatic")))
+    text = plan.versioned_new_xml()
+    root = ET.fromstring(text)
+    live = ET.fromstring(bare)
+    assert root.get("epoch") == str(int(live.get("epoch")) + 1) and root.get("num_updates") == "0"
+    assert root.get("admin_epoch") == live.get("admin_epoch")
+    assert text[text.index(">"):] == plan.new_xml[plan.new_xml.index(">"):]  # the rest is the merged text
+
+
 def test_removing_a_dependency_target_is_a_problem():
     with_dep = dict(DB, dependencies=[{"dependency_name": "web"}])
     live = apply_mod.Plan(LIVE, desired(WEB, with_dep)).new_xml
