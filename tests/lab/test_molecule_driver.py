@@ -5,7 +5,9 @@ molecule.yml names the driver and three platforms, nothing else: no create/destr
 playbooks, no ssh settings, no collection. ``molecule test`` must create a 3-host lab,
 converge and verify on it (real state read from the hosts) and leave nothing behind.
 The lab's prefix is the scenario's name, as for any scenario that sets none.
-Run: .venv/bin/pytest -m lab tests/lab/test_molecule_driver.py  (about 30 s)
+A second scenario uses every lab option (prefix, networks, disks, per-host networks and
+addresses) and a side effect that crashes and restarts a host with labctl.
+Run: .venv/bin/pytest -m lab tests/lab/test_molecule_driver.py  (about 26 s + 20 s + 3 s)
 """
 
 from __future__ import annotations
@@ -114,38 +116,153 @@ def _molecule_env(work: Path) -> dict[str, str]:
     return env
 
 
-def test_another_project_runs_molecule_test_on_a_3_host_lab(tmp_path):
-    project = tmp_path / "my_ha_role"
+def _molecule_test(work: Path, scenario_name: str, files: dict[str, str]) -> str:
+    """Write the scenario into a project under WORK (outside this repository), run
+    ``molecule test -s SCENARIO`` there and return its output; fail with its tail."""
+    project = work / "my_ha_role"
     assert ROOT not in project.parents
-    scenario_name = f"drv{os.getpid()}"  # also the lab's prefix: unique on this machine
     scenario = project / "molecule" / scenario_name
     scenario.mkdir(parents=True)
-    (scenario / "molecule.yml").write_text(MOLECULE_YML)
-    (scenario / "converge.yml").write_text(CONVERGE_YML)
-    (scenario / "verify.yml").write_text(VERIFY_YML)
-    log = tmp_path / "molecule.log"
-    molecule = str(Path(sys.executable).parent / "molecule")
+    for name, text in files.items():
+        (scenario / name).write_text(text)
+    log = work / "molecule.log"
+    with open(log, "w", encoding="utf-8") as out:
+        proc = subprocess.run(
+            [str(Path(sys.executable).parent / "molecule"), "test", "-s", scenario_name],
+            cwd=project,
+            env=_molecule_env(work),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            timeout=600,
+            check=False,
+        )
+    text = log.read_text(encoding="utf-8", errors="replace")
+    assert proc.returncode == 0, f"molecule test exited {proc.returncode}:\n" + "".join(text.splitlines(True)[-80:])
+    # the driver needed nothing in the scenario beyond the project's own files
+    assert sorted(p.name for p in scenario.iterdir()) == sorted(files)
+    return text
+
+
+def test_another_project_runs_molecule_test_on_a_3_host_lab(tmp_path):
+    scenario_name = f"drv{os.getpid()}"  # also the lab's prefix: unique on this machine
     try:
-        with open(log, "w", encoding="utf-8") as out:
-            proc = subprocess.run(
-                [molecule, "test", "-s", scenario_name],
-                cwd=project,
-                env=_molecule_env(tmp_path),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                timeout=600,
-                check=False,
-            )
-        text = log.read_text(encoding="utf-8", errors="replace")
-        assert proc.returncode == 0, f"molecule test exited {proc.returncode}:\n" + "".join(text.splitlines(True)[-80:])
+        text = _molecule_test(
+            tmp_path,
+            scenario_name,
+            {"molecule.yml": MOLECULE_YML, "converge.yml": CONVERGE_YML, "verify.yml": VERIFY_YML},
+        )
         for step in ("create", "converge", "idempotence", "verify", "destroy"):
             assert f"{scenario_name} > {step}: Executed: Successful" in text, f"step {step} did not succeed:\n{text}"
-        # nothing of the project's files was needed beyond its three: no playbooks were copied in
-        assert sorted(p.name for p in scenario.iterdir()) == ["converge.yml", "molecule.yml", "verify.yml"]
         assert leftovers(scenario_name) == {}
     finally:
         labctl(scenario_name, "down", check=False)
+
+
+# The lab-wide options and the per-platform ones, and a side effect that drives the lab with
+# labctl (as docs/lab.md shows): gamma is crashed and started again before verify.
+OPTIONS_MOLECULE_YML = """\
+---
+driver:
+  name: molecule-failover-lab
+  lab:
+    prefix: {prefix}
+    networks: [net0, net1]
+    disks: [{{name: lock0, size: 16M}}]
+platforms:
+  - {{name: alpha, groups: [cluster]}}
+  - {{name: beta, groups: [cluster], lab_addresses: {{net1: 203.0.113.40}}}}
+  - {{name: gamma, lab_networks: [net0]}}
+scenario:
+  test_sequence: [destroy, create, converge, side_effect, verify, destroy]
+"""
+
+OPTIONS_CONVERGE_YML = """\
+---
+- name: Converge
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Leave a mark in /run (a tmpfs of the host's own, empty again after a reboot)
+      ansible.builtin.copy:
+        content: "converged\n"
+        dest: /run/converged
+        mode: "0644"
+"""
+
+OPTIONS_SIDE_EFFECT_YML = """\
+---
+- name: Crash gamma and boot it again
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Crash gamma (labctl on PATH)
+      ansible.builtin.command:
+        argv: [labctl, --prefix, "{{ hostvars['gamma']['failover_lab_prefix'] }}", crash, gamma]
+      changed_when: true
+
+    - name: Start gamma (python -m failover_lab)
+      ansible.builtin.command:
+        argv: ["{{ ansible_playbook_python }}", -m, failover_lab, --prefix, "{{ failover_lab_prefix }}", start, gamma]
+      vars:
+        failover_lab_prefix: "{{ hostvars['gamma']['failover_lab_prefix'] }}"
+      changed_when: true
+"""
+
+OPTIONS_VERIFY_YML = """\
+---
+- name: Verify
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Stat the shared disk
+      ansible.builtin.stat:
+        path: /dev/lab/lock0
+        follow: true
+      register: opt_disk
+
+    - name: Read the addresses
+      ansible.builtin.command:
+        argv: [ip, -4, -o, addr, show, scope, global]
+      register: opt_addrs
+      changed_when: false
+
+    - name: Look for the mark converge left
+      ansible.builtin.stat:
+        path: /run/converged
+      register: opt_mark
+
+    - name: Check disks, networks, addresses and the restart
+      ansible.builtin.assert:
+        that:
+          - opt_disk.stat.exists and opt_disk.stat.isblk
+          - failover_lab_prefix == 'PREFIX'
+          - inventory_hostname != 'alpha' or '203.0.113.11/24' in opt_addrs.stdout
+          - inventory_hostname != 'beta' or '203.0.113.40/24' in opt_addrs.stdout
+          - inventory_hostname != 'gamma' or 'eth1' not in opt_addrs.stdout
+          - inventory_hostname != 'gamma' or failover_lab_addresses == dict(net0='198.51.100.13')
+          # only gamma booted again since converge
+          - opt_mark.stat.exists == (inventory_hostname != 'gamma')
+"""
+
+
+def test_driver_options_and_a_side_effect_that_drives_the_lab(tmp_path):
+    prefix = f"dro{os.getpid()}"  # driver.lab.prefix, not the scenario name
+    try:
+        text = _molecule_test(
+            tmp_path,
+            "options",
+            {
+                "molecule.yml": OPTIONS_MOLECULE_YML.format(prefix=prefix),
+                "converge.yml": OPTIONS_CONVERGE_YML,
+                "side_effect.yml": OPTIONS_SIDE_EFFECT_YML,
+                "verify.yml": OPTIONS_VERIFY_YML.replace("PREFIX", prefix),
+            },
+        )
+        assert "options > verify: Executed: Successful" in text
+        assert leftovers(prefix) == {}
+    finally:
+        labctl(prefix, "down", check=False)
 
 
 def test_a_lab_of_another_owner_is_neither_replaced_nor_torn_down(make_lab):
