@@ -265,7 +265,12 @@ from ansible_collections.failover.cluster.plugins.module_utils._cib_apply import
 )
 from ansible_collections.failover.cluster.plugins.module_utils._model.cib import managed_packages
 from ansible_collections.failover.cluster.plugins.module_utils._model.errors import CompileError, SpecError
-from ansible_collections.failover.cluster.plugins.module_utils._model.live import purge_names, read_live
+from ansible_collections.failover.cluster.plugins.module_utils._model.live import (
+    check_live,
+    purge_names,
+    read_live,
+    view_of_compiled,
+)
 from ansible_collections.failover.cluster.plugins.module_utils._package_args import (
     ARGUMENT_SPEC,
     ArgumentProblem,
@@ -318,6 +323,12 @@ def main():
             live = read_cib(runner)
         if params["state"] == "present" and params["purge"]:
             remove = purge_names(read_live(live), desired, params["owner"])
+        if params["compiled"] is not None:  # checked by the action plugin; again against the CIB read now
+            errors, _warnings = check_live([view_of_compiled(p) for p in desired.values()], read_live(live),
+                                           params["field_prefix"], {n: "purge" for n in remove}, params["owner"])
+            if errors:
+                module.fail_json(msg="the package description is invalid; nothing was changed:\n" + "\n".join(errors),
+                                 errors=errors, **result)
         plan = Plan(live, desired, remove)
     except CommandError as exc:
         module.fail_json(msg="cannot read the CIB on this node: {0}".format(exc), **result)

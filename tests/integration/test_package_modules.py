@@ -170,6 +170,40 @@ def test_purge_and_compiled_input_as_the_action_plugin_sends_it(run_module, pcmk
     assert ids == ["fc.db"]
 
 
+FOREIGN_IP = ('<primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="vip-ia">'
+              '<nvpair id="vip-ia-ip" name="ip" value="198.51.100.50"/></instance_attributes><meta_attributes '
+              'id="vip-meta"><nvpair id="vip-meta-target-role" name="target-role" value="Stopped"/></meta_attributes>'
+              '</primitive>')
+
+
+def test_live_cluster_checks_on_the_node_owner_mark_and_purge_scope(run_module, pcmk):
+    """Live IPs are checked by the module too (compiled input, as from the action plugin, and its own compile);
+    packages carry their owner, and a purge removes only its own owner's packages."""
+    pcmk.run(["cibadmin", "--create", "--scope", "resources", "--xml-text", FOREIGN_IP])
+    epoch = cib_root(pcmk).get("epoch")
+    desired, _warnings = compile_request({"cluster": CLUSTER, "packages": [web()]})  # compiled without the CIB
+    refused = run_module("package", wrap=pcmk.wrap, packages=[web()],
+                         compiled=[package_to_xml(p) for p in desired.values()])
+    message = ("packages[0].ip[0].ip_address: 198.51.100.50 is already used by resource vip, which failover.cluster "
+               "does not manage in the cluster: relocatable IPs must be unique across every package and IP resource "
+               "of the cluster")
+    assert refused["failed"] is True and refused["errors"] == [message], refused
+    assert apply(run_module, pcmk, [web()])["errors"] == [message]  # the module's own compile reads the CIB first
+    assert cib_root(pcmk).get("epoch") == epoch and element(cib_root(pcmk), "resources", "fc.web") is None
+
+    pcmk.run(["cibadmin", "--delete", "--xml-text", '<primitive id="vip"/>'])
+    apply(run_module, pcmk, [web()], owner="sna_gateway")
+    apply(run_module, pcmk, [db()])  # owner packages (default)
+    owners = {e.get("id"): {p.get("name"): p.get("value") for p in e.find("meta_attributes")}["failover-cluster-owner"]
+              for e in cib_root(pcmk).find("configuration/resources")}
+    assert owners == {"fc.web": "sna_gateway", "fc.db": "packages"}
+    extra = db(package_name="extra", services=[{"service_name": "x", "service_cmd": "/usr/bin/sleep 300000"}])
+    apply(run_module, pcmk, [db(), extra])
+    purge = apply(run_module, pcmk, [db()], purge=True)  # owner packages: extra goes, web (sna_gateway) stays
+    assert purge["changed"] is True and purge["removed"] == ["extra"], purge
+    assert [e.get("id") for e in cib_root(pcmk).find("configuration/resources")] == ["fc.web", "fc.db"]
+
+
 def test_runtime_role_survives_reapply(run_module, pcmk):
     apply(run_module, pcmk, [web()], wait=60)
     halted = run_module("package_state", wrap=pcmk.wrap, package="web", state="halted")

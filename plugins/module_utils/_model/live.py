@@ -125,6 +125,36 @@ def read_live(cib_xml):
     return live
 
 
+@dataclass(frozen=True)
+class _Ip:
+    address: str
+
+
+@dataclass(frozen=True)
+class CompiledView:
+    """What :func:`check_live` needs of a package, read back from its compiled XML (on the node)."""
+
+    name: str
+    ips: tuple = ()
+    dependencies: tuple = ()
+
+
+def view_of_compiled(compiled_package):
+    """A :class:`CompiledView` of a CompiledPackage: its name and its IPs in ``ip[k]`` order.
+
+    Dependencies are left out: on the node, a dependency on a missing or removed package is
+    caught by the plan (dangling constraint) already.
+    """
+    prefix = resource_id(compiled_package.name) + ".ip"
+    ips = {}
+    for element in compiled_package.resource.iter("primitive"):
+        rid = element.get("id") or ""
+        address = _ip_of(element)
+        if address and rid.startswith(prefix) and rid[len(prefix):].isdigit():
+            ips[int(rid[len(prefix):])] = _Ip(address)
+    return CompiledView(name=compiled_package.name, ips=tuple(ips[k] for k in sorted(ips)))
+
+
 def live_names(live):
     """Names of the collection packages in the cluster (valid dependency targets)."""
     return sorted(live.packages)

@@ -248,3 +248,16 @@ def test_the_read_the_action_plugin_runs_on_the_node(tmp_path, stub, expected):
     proc = subprocess.run([shell, "-c", READ_LIVE_CIB], capture_output=True, text=True, check=False,
                           env={"PATH": str(bindir)})
     assert proc.returncode == 0 and proc.stdout.strip() == expected
+
+
+def test_the_node_checks_compiled_packages_against_the_cib_it_reads(cluster_cib):
+    """The module re-checks the action plugin's compiled XML against the CIB it reads itself."""
+    two_ips = {"package_name": "x", "ip": [{"ip_address": "198.51.100.80"}, {"ip_address": "198.51.100.70"}]}
+    desired, _warnings = request(PKGB, two_ips)  # compiled without the live cluster
+    views = [livemod.view_of_compiled(p) for p in desired.values()]
+    assert [(v.name, [ip.address for ip in v.ips]) for v in views] == [
+        ("pkgB", ["198.51.100.60"]), ("x", ["198.51.100.80", "198.51.100.70"])]
+    errors, _warnings = livemod.check_live(views, livemod.read_live(cluster_cib), owner="packages")
+    assert errors == ["packages[1].ip[1].ip_address: 198.51.100.70 is already used by resource vip, which "
+                      "failover.cluster does not manage in the cluster: relocatable IPs must be unique across every "
+                      "package and IP resource of the cluster"]
