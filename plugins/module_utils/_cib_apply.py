@@ -109,7 +109,7 @@ def _index(root):
 def _may_change(key, targets):
     """Whether merge() may have changed the object ``key`` (``resources/<id>`` or ``constraints/<id>``)."""
     oid = key.split("/", 1)[1]
-    if oid.startswith(("cli-prefer-", "cli-ban-", cibmodel.NOSWITCH_PREFIX)):
+    if oid.startswith(("cli-prefer-", "cli-ban-", cibmodel.NOSWITCH_PREFIX, cibmodel.RUNBOOK_PREFIX)):
         return True
     if not oid.startswith(cibmodel.ID_PREFIX):
         return False

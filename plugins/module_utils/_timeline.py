@@ -200,7 +200,10 @@ def render_markdown(report):
                 f"{_fmt(s['ended_at'])} | {_fmt(s['duration'])} | {mark} |"
             )
         lines.append("")
-        lines.append("Times are seconds from the start of the switch, as the cluster's status showed them.")
+        lines.append("Times are seconds from the start of the switch, as the cluster's status showed them; a duration "
+                     "marked from the engine is the executor's own run time of the operation.")
+        if report.get("chart"):
+            lines += ["", f"![the steps as a Gantt chart]({report['chart']})"]
     return "\n".join(lines) + "\n"
 
 

@@ -25,6 +25,7 @@ PACKAGE_ATTR = "failover-cluster-package"
 OWNER_ATTR = "failover-cluster-owner"  # who declared the package: a purge removes only its own owner's
 DEFAULT_OWNER = "packages"  # the packages role's (playbooks/provision.yml); sna_gateway passes its own
 NOSWITCH_PREFIX = "fc-noswitch-"  # package_state's pin (cmmodpkg -d); same value as _status.SWITCHING_BAN_PREFIX
+RUNBOOK_PREFIX = "fc-runbook-"  # a runbook's temporary rule (_switch); same value as ids.RUNBOOK_PREFIX
 RUNTIME_META = ("target-role", "is-managed")  # owned by package_state once the package exists
 SCRIPT_AGENT = ("ocf", "failover", "script")  # runs <script> start|stop; shipped by this collection
 IP_AGENT = "ocf:failover:ip"  # IPaddr2 behind an ARP in-use check (and a release window without fencing)
@@ -331,7 +332,7 @@ def merge(live_cib_xml, desired, managed_names=None, remove_names=()):
     to the packages in ``desired``. An existing package keeps its live target-role and
     is-managed (so auto_run only decides the role of a new package). Removing a package also
     removes the cli-prefer/cli-ban constraints crm_resource made for it and the
-    ``fc-noswitch-`` pin package_state made for it.
+    ``fc-noswitch-`` pin package_state made for it, and a runbook's ``fc-runbook-`` rule.
     """
     if isinstance(desired, Compiled):
         desired = desired.packages
@@ -382,7 +383,7 @@ def merge(live_cib_xml, desired, managed_names=None, remove_names=()):
             owner = cid[len(ID_PREFIX):].split(".", 1)[0]
             if "." not in cid[len(ID_PREFIX):]:
                 owner = None
-        elif cid.startswith(("cli-prefer-", "cli-ban-", NOSWITCH_PREFIX)):
+        elif cid.startswith(("cli-prefer-", "cli-ban-", NOSWITCH_PREFIX, RUNBOOK_PREFIX)):
             rsc = element.get("rsc", "")
             if rsc.startswith(ID_PREFIX) and rsc[len(ID_PREFIX):] in dropping:
                 continue
