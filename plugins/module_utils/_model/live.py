@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from . import fields as f
 from .cib import MARK_NAME, MARK_VALUE, OWNER_ATTR, PACKAGE_ATTR
 from .errors import CompileError, Problems
-from .ids import FENCING_ID, classify, package_of_resource, reserved_name_problem, resource_id
+from .ids import FENCING_ID, PACKAGE_PREFIX, classify, package_of_resource, reserved_name_problem, resource_id
 
 IP_AGENTS = (("ocf", "heartbeat", "IPaddr2"), ("ocf", "heartbeat", "IPaddr"), ("ocf", "failover", "ip"))
 REFERENCE_ATTRS = ("rsc", "with-rsc", "first", "then")
@@ -170,8 +170,9 @@ def purge_names(live, keep, owner):
 
 
 def _package_ids(name):
+    """The top id of a package and the id of its meta attributes (the rest is ``<top>.*``)."""
     top = resource_id(name)
-    return top, top + "-meta", top + "."
+    return top, top + "-meta"
 
 
 def _describe(live, oid):
@@ -193,16 +194,22 @@ def check_live(packages, live, prefix="packages", removing=None, owner=None):
     removing = dict(removing or {})
     problems = Problems()
     names = {pkg.name for pkg in packages}
+    by_root = {}  # "web" -> the live ids fc.web and fc.web.* (one pass, not one per package)
+    for oid in live.ids:
+        if oid.startswith(PACKAGE_PREFIX):
+            by_root.setdefault(oid[len(PACKAGE_PREFIX):].split(".", 1)[0], []).append(oid)
+    held_by = {}  # address -> the live IP resources that hold it
+    for held in live.ips:
+        held_by.setdefault(held.address, []).append(held)
     for i, pkg in enumerate(packages):
         path = f.index(prefix, i)
         reserved = reserved_name_problem(pkg.name)
         if reserved:
             problems.error(f.join(path, "package_name"), reserved)
             continue
-        top, meta_id, part = _package_ids(pkg.name)
-        clashes = sorted(oid for oid, holder in live.ids.items()
-                         if (oid in (top, meta_id) or oid.startswith(part)) and holder != pkg.name
-                         and holder not in removing)
+        top, meta_id = _package_ids(pkg.name)
+        space = by_root.get(pkg.name, []) + ([meta_id] if meta_id in live.ids else [])
+        clashes = sorted(oid for oid in space if live.ids[oid] != pkg.name and live.ids[oid] not in removing)
         if clashes:
             problems.error(f.join(path, "package_name"), "{0} would take the id of {1} in the cluster: a package's "
                            "ids ({2}, {2}.*) must not name another object; choose another name".format(
@@ -213,8 +220,8 @@ def check_live(packages, live, prefix="packages", removing=None, owner=None):
                           "over as owner {2} (a purge by {1} will no longer remove it)".format(
                               pkg.name, current.owner, owner))
         for k, ip in enumerate(pkg.ips):
-            for held in live.ips:
-                if held.address != _normal(ip.address) or held.package in names or held.package in removing:
+            for held in held_by.get(_normal(ip.address), []):
+                if held.package in names or held.package in removing:
                     continue
                 holder = "package {0} (resource {1})".format(held.package, held.rid) if held.package else \
                     "resource {0}, which failover.cluster does not manage".format(held.rid)
