@@ -371,3 +371,16 @@ def annotate_with_cib(view, cib_xml, now=None):
         pkg["switching_enabled"] = not mine
     view["restrictions"] = restrictions
     return view
+
+
+def parse_cmap_nodelist(text):
+    """``corosync-cmapctl -b nodelist.node`` -> {node name: its first heartbeat address (ring0_addr)}."""
+    fields = {}
+    for line in (text or "").splitlines():
+        key, sep, value = line.partition("=")
+        if not sep:
+            continue
+        path = key.split("(")[0].strip().split(".")
+        if len(path) == 4 and path[:2] == ["nodelist", "node"]:
+            fields.setdefault(path[2], {})[path[3]] = value.strip()
+    return {f["name"]: f["ring0_addr"] for f in fields.values() if "name" in f and "ring0_addr" in f}

@@ -162,10 +162,25 @@ watcher:
   description: The node the module ran on (it watched the switch from there).
   returned: always
   type: str
+nodes:
+  description: The cluster's nodes - C(name), C(state), C(online) - as the module saw them first.
+  returned: when the cluster could be read
+  type: list
+  elements: dict
+quorate:
+  description: Whether the module's partition had quorum.
+  returned: when the cluster could be read
+  type: bool
+node_addresses:
+  description: Each node's first heartbeat address (Corosync's nodelist), for asking who answers ARP.
+  returned: when the cluster could be read
+  type: dict
 packages:
   description:
     - Per package - C(name), C(source), C(final_node) (from the cluster's status at the end),
-      C(result), C(attempts), C(events), C(reasons).
+      C(result), C(attempts), C(events), C(reasons), C(ips) (its relocatable IPs) and
+      C(dependents) (the packages that depend on it). With O(release), also C(state),
+      C(eligible) (its node list, best first) and C(rule_removed).
   returned: always
   type: list
   elements: dict
@@ -213,7 +228,12 @@ from ansible_collections.failover.cluster.plugins.module_utils import _switch
 from ansible_collections.failover.cluster.plugins.module_utils._model import ids
 from ansible_collections.failover.cluster.plugins.module_utils._package_state import check, read_package
 from ansible_collections.failover.cluster.plugins.module_utils._runner import CommandError, Runner
-from ansible_collections.failover.cluster.plugins.module_utils._status import StatusParseError, parse_crm_mon_xml
+from ansible_collections.failover.cluster.plugins.module_utils._status import (
+    StatusParseError,
+    annotate_with_cib,
+    parse_cmap_nodelist,
+    parse_crm_mon_xml,
+)
 from ansible_collections.failover.cluster.plugins.module_utils._timeline import (
     Observer,
     engine_operations,
@@ -364,12 +384,17 @@ def main():
                 for e in check(view, "moved", p["node"], None)
             ]
         if errors:
+            for name in p["packages"]:
+                result["packages"].append({"name": name, "source": views[name].node, "final_node": views[name].node,
+                                           "result": "refused", "attempts": 0, "events": []})
+            context(module, crm_xml, cib_xml, result)
             module.fail_json(msg="cannot switch; nothing was changed:\n" + "\n".join(errors), errors=errors, **result)
         todo = [n for n in p["packages"] if views[n].node != p["node"] or views[n].state != "running"]
         for name in p["packages"]:
             result["packages"].append({"name": name, "source": views[name].node, "final_node": views[name].node,
                                        "result": "unchanged" if name not in todo else "planned", "attempts": 0,
                                        "events": []})
+        context(module, crm_xml, cib_xml, result)
         if not todo:
             module.exit_json(**result)
         result["changed"] = True
@@ -461,11 +486,27 @@ def release(module, cluster, result):
         result["packages"].append({"name": name, "final_node": _switch.running_on(view, ids.resource_id(name)),
                                    "state": pkg.state, "exists": pkg.exists, "eligible": pkg.eligible,
                                    "rule_removed": name in present})
-    result["nodes"] = {n["name"]: n["state"] for n in view["nodes"]}
-    result["quorate"] = bool(view["cluster"]["quorate"])
+    context(module, crm_xml, cib_xml, result)
+    result["node_states"] = {n["name"]: n["state"] for n in view["nodes"]}
     result["summary"] = ["{0}: now runs on {1}".format(e["name"], e["final_node"] or "no node (stopped)")
                          for e in result["packages"]]
     return result
+
+
+def context(module, crm_xml, cib_xml, result):
+    """What the runbooks ask of the cluster besides the switch: nodes and their states, quorum,
+    the nodes' heartbeat addresses, and per package its relocatable IPs and dependents."""
+    view = annotate_with_cib(parse_crm_mon_xml(crm_xml), cib_xml, time.time())
+    result["nodes"] = [{"name": n["name"], "state": n["state"], "online": n["online"]} for n in view["nodes"]]
+    result["quorate"] = bool(view["cluster"]["quorate"])
+    rc, out, _err = module.run_command(["corosync-cmapctl", "-b", "nodelist.node"], environ_update={"LC_ALL": "C"})
+    result["node_addresses"] = parse_cmap_nodelist(out) if rc == 0 else {}
+    by_rid = {pkg["name"]: pkg for pkg in view["packages"]}
+    for entry in result["packages"]:
+        pkg = by_rid.get(ids.resource_id(entry["name"]), {})
+        entry["ips"] = pkg.get("ips", [])
+        entry["dependents"] = pkg.get("dependents", [])
+    return view
 
 
 def _local_node(module):

@@ -180,3 +180,22 @@ def test_annotate_with_cib_reports_names_ips_dependents_and_restrictions():
     assert "restricted by fc-runbook-sna (runbook, to n2 until" in render_table(out)
     lapsed = annotate_with_cib(view, cib, now=2001)["packages"][0]
     assert lapsed["switching"] == "enabled" and lapsed["restrictions"] == []
+
+
+def test_parse_cmap_nodelist():
+    from ansible_collections.failover.cluster.plugins.module_utils._status import parse_cmap_nodelist
+
+    text = ("nodelist.node.0.name (str) = node1\nnodelist.node.0.nodeid (u32) = 1\n"
+            "nodelist.node.0.ring0_addr (str) = 198.51.100.11\nnodelist.node.1.name (str) = node2\n"
+            "nodelist.node.1.ring0_addr (str) = 198.51.100.12\nnodelist.node.1.ring1_addr (str) = 203.0.113.12\n")
+    assert parse_cmap_nodelist(text) == {"node1": "198.51.100.11", "node2": "198.51.100.12"}
+
+
+def test_address_holders_names_macs_after_their_hosts():
+    from ansible_collections.failover.cluster.plugins.modules.address_holders import name_holders
+
+    answers = {"198.51.100.50": {"interface": "eth0", "macs": ["aa:aa:aa:aa:aa:01", "aa:aa:aa:aa:aa:09"]}}
+    holders = name_holders(answers, {"node1": "aa:aa:aa:aa:aa:01", "node3": None}, ["aa:aa:aa:aa:aa:02"], "node2")
+    assert holders == {"198.51.100.50": ["node1", "aa:aa:aa:aa:aa:09"]}
+    assert name_holders({"x": {"interface": "eth0", "macs": ["aa:aa:aa:aa:aa:02"]}}, {}, ["aa:aa:aa:aa:aa:02"],
+                        "node2") == {"x": ["node2"]}
