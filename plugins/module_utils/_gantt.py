@@ -34,7 +34,7 @@ _DIGITS = {  # 3 x 5, rows top to bottom
 class Canvas:
     def __init__(self, width, height):
         self.width, self.height = width, height
-        self.rows = [bytearray(WHITE * width) for _ in range(height)]
+        self.rows = [bytearray(WHITE * width) for _row in range(height)]
 
     def box(self, x0, y0, x1, y1, color):
         x0, x1 = max(0, int(x0)), min(self.width, int(x1))

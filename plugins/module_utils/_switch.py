@@ -458,8 +458,8 @@ def summary_text(results, target):
                 MOVED_TO_STANDBY: "moved to the next standby", HALTED: "halted", FAILED: "failed"}.get(
                     r["result"], r["result"])
         events = "; ".join(r.get("events") or [])
-        lines.append("{0}: {1}{2}; now runs on {3}".format(r["name"], head, " (" + events + ")" if events else "",
-                                                          where))
+        detail = " (" + events + ")" if events else ""
+        lines.append("{0}: {1}{2}; now runs on {3}".format(r["name"], head, detail, where))
     return lines
 
 

@@ -47,8 +47,8 @@ class Observer:
             rec = self.seen.setdefault(rid, {})
             on_source = self.source in nodes
             on_target = self.target in nodes
-            if on_source and role in ("Started", "Stopping") and pending != "Stopping":
-                rec["source_last_running"] = t
+            if on_source and role in ("Started", "Stopping") and pending != "Stopping" and "source_stopped" not in rec:
+                rec["source_last_running"] = t  # not after it stopped: the cluster may bring it back here later
             if on_source and pending == "Stopping":
                 rec.setdefault("source_stopping", t)
             if not on_source and "source_last_running" in rec:

@@ -188,7 +188,8 @@ steps:
   description:
     - The observed steps in order - C(action) (C(stop) on the source, C(start) on the target),
       C(resource), C(node), C(started_at), C(ended_at) (seconds from the switch's start),
-      C(duration), C(source) and C(failed)/C(reason) for a failed start. In check mode, the plan.
+      C(duration), C(source), C(package), C(dependent) (a package that depends on a switched one and
+      moved or restarted with it) and C(failed)/C(reason) for a failed start. In check mode, the plan.
     - C(duration) is the run time the cluster's executor recorded for the operation (the CIB
       status section's C(exec-time); C(source=engine)), else the time between two looks at the
       status (C(source=observed)).
@@ -411,6 +412,13 @@ def main():
             standby_order=p["standby_order"], attempt_timeout=p["attempt_timeout"], group=p["group"],
             lease=p["rule_lease"], watcher=result["watcher"])
         observers = {n: Observer(ids.resource_id(n), views[n].node, p["node"]) for n in todo}
+        # the packages that depend on these move with them (same_node) or restart: watch them too
+        status_now = parse_crm_mon_xml(crm_xml)
+        for entry in result["packages"]:
+            for dep in entry.get("dependents", []):
+                if dep not in observers:
+                    where = _switch.running_on(status_now, ids.resource_id(dep))
+                    observers[dep] = Observer(ids.resource_id(dep), where, p["node"])
         started = time.monotonic()
         view = None
         try:
@@ -423,8 +431,8 @@ def main():
                     continue
                 now = time.monotonic() - started
                 for name, obs in observers.items():
-                    pkg = machine.packages[name]
-                    if pkg.goal and obs.target != pkg.goal:
+                    pkg = machine.packages.get(name)
+                    if pkg is not None and pkg.goal and obs.target != pkg.goal:
                         obs.target = pkg.goal
                     obs.feed(now, view)
                 cluster.carry_out(machine.step(view, time.time()))
@@ -441,8 +449,8 @@ def main():
             entry["final_node"] = truth[entry["name"]]
             if entry["result"] in _switch.GOOD_RESULTS and entry["final_node"] != p["node"]:
                 entry["result"] = _switch.RECOVERED if entry["final_node"] else _switch.FAILED
-        for obs in observers.values():
-            result["steps"] += obs.steps()
+        for name, obs in observers.items():
+            result["steps"] += [dict(step, package=name, dependent=name not in todo) for step in obs.steps()]
         # durations from the engine's own records (the executor's run time of each operation)
         _rc, status_xml, _err = runner.run(["cibadmin", "--query", "--scope", "status"], check=False)
         if status_xml.strip():

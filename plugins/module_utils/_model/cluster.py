@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import fields as f
-from .errors import Problems, SpecError  # noqa: F401  (re-exported for callers)
+from .errors import Problems, SpecError  # noqa: F401  # pylint: disable=unused-import  # re-exported for callers
 from .net import AddressError, parse_address, parse_interface_address
 
 CLUSTER_NAME_MAX = 32

@@ -19,7 +19,7 @@ def pus_active(snahost, names):
     proc = subprocess.run([snahost, "query"], capture_output=True, text=True, check=False)
     state, active = None, set()
     for line in proc.stdout.splitlines():
-        key, _, value = line.partition("=")
+        key, _sep, value = line.partition("=")
         key, value = key.strip(), value.strip()
         if key == "pu_name":
             state = value

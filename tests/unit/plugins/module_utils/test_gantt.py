@@ -19,7 +19,7 @@ def decode(png):
         assert crc == zlib.crc32(kind + data) & 0xFFFFFFFF
         chunks[kind] = chunks.get(kind, b"") + data
         pos += 12 + length
-    width, height, depth, color, *_ = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
+    width, height, depth, color, *_rest = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
     assert (depth, color) == (8, 2)
     raw = zlib.decompress(chunks[b"IDAT"])
     stride = 1 + 3 * width
@@ -37,8 +37,8 @@ def test_bars_are_drawn_in_time_order_with_their_colours():
     width, height, rows = decode(gantt_png(steps, [{"from": 0.0, "to": 2.5}], width=300, row=18))
     assert width == 300 and height == 26 + 3 * 18 + 28
     middle = [rows[26 + i * 18 + 9] for i in range(3)]
-    columns = [[x for x, px in enumerate(row) if px == colour] for row, colour in zip(middle, (STOP, START, FAILED),
-                                                                                        strict=True)]
+    colours = zip(middle, (STOP, START, FAILED), strict=True)
+    columns = [[x for x, px in enumerate(row) if px == colour] for row, colour in colours]
     assert all(columns), "every step has its bar"
     assert columns[0][-1] <= columns[1][0] + 1 and columns[1][-1] <= columns[2][0] + 1, "bars follow each other"
 

@@ -152,3 +152,14 @@ def test_engine_times_replace_a_duration_that_fell_between_two_polls():
     out = with_engine_times(steps, engine_operations(STATUS, since=999.5))
     assert out[0]["duration"] == 0.002 and out[0]["ended_at"] == 2.002 and out[0]["source"] == "engine"
     assert out[1]["duration"] == 0.5 and out[1]["source"] == "observed"
+
+
+def test_observer_keeps_the_stop_when_the_package_later_comes_back_to_the_source():
+    """The target died and the cluster restarted the package on the source: the stop steps keep their times."""
+    obs = Observer("fc.p", "n1", "n2")
+    obs.feed(0.0, view({"a": ("Started", "n1", None), "b": ("Started", "n1", None)}))
+    obs.feed(1.0, view({"a": ("Started", "n1", None), "b": ("Stopped", None, None)}))
+    obs.feed(2.0, view({"a": ("Stopped", None, None), "b": ("Stopped", None, None)}))
+    obs.feed(9.0, view({"a": ("Started", "n1", None), "b": ("Started", "n1", None)}))
+    stops = [(s["resource"], s["started_at"], s["ended_at"]) for s in obs.steps() if s["action"] == "stop"]
+    assert stops == [("b", 0.0, 1.0), ("a", 1.0, 2.0)]
