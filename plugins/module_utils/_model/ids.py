@@ -12,6 +12,7 @@ its members and constraints     ``fc.<package>.<part>``                the packa
 switching pin (cmmodpkg -d)     ``fc-noswitch-<package>``              the package (package_state)
 runbook rule (temporary)        ``fc-runbook-<package>``               the package (a runbook)
 lock LUN fencing resource       ``fc.sbd-fencing``                     the cluster (lock_lun)
+event notification (an alert)   ``fc-alert-<name>``                    the cluster (cluster_alerts)
 crm_resource --move / --ban     ``cli-prefer-<rid>`` / ``cli-ban-<rid>-on-<node>``  an operator
 ==============================  =====================================  ==========================
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 PACKAGE_PREFIX = "fc."
 NOSWITCH_PREFIX = "fc-noswitch-"
 RUNBOOK_PREFIX = "fc-runbook-"
+ALERT_PREFIX = "fc-alert-"
 FENCING_ID = "fc.sbd-fencing"
 CLI_PREFER_PREFIX = "cli-prefer-"
 CLI_BAN_PREFIX = "cli-ban-"
@@ -60,6 +62,11 @@ def runbook_rule_id(package):
     return RUNBOOK_PREFIX + package
 
 
+def alert_id(name):
+    """An alert of the cluster's ``alerts`` description (the CIB's ``<alerts>`` section)."""
+    return ALERT_PREFIX + name
+
+
 def lifetime_id(constraint_id):
     """The date expression that bounds a temporary rule's life."""
     return constraint_id + "-lifetime"
@@ -67,7 +74,8 @@ def lifetime_id(constraint_id):
 
 def classify(cid, rsc=None):
     """``(kind, package)`` of a CIB id: kind is ``package``, ``package_part``, ``pin``, ``runbook``,
-    ``fencing``, ``move`` (crm_resource --move/--ban; package from ``rsc`` when given) or ``foreign``."""
+    ``fencing``, ``alert`` (package None), ``move`` (crm_resource --move/--ban; package from ``rsc`` when
+    given) or ``foreign``."""
     cid = cid or ""
     if cid == FENCING_ID:
         return "fencing", None
@@ -75,6 +83,8 @@ def classify(cid, rsc=None):
         return "pin", cid[len(NOSWITCH_PREFIX):] or None
     if cid.startswith(RUNBOOK_PREFIX):
         return "runbook", cid[len(RUNBOOK_PREFIX):] or None
+    if cid.startswith(ALERT_PREFIX):
+        return "alert", None
     if cid.startswith((CLI_PREFER_PREFIX, CLI_BAN_PREFIX)):
         return "move", package_of_resource(rsc) if rsc else None
     if cid.startswith(PACKAGE_PREFIX):
