@@ -89,11 +89,15 @@ class Recorder:
     def __init__(self, lab, host):
         self.lab, self.host = lab, host
         self.stop_file = f"/run/f14-rec-{os.getpid()}.stop"
-        script = (f"rm -f {self.stop_file}; end=$(($(date +%s)+600)); "
+        self.out_file = f"/run/f14-rec-{os.getpid()}.txt"
+        # into a file on the host, not a pipe: nobody reads a pipe while the test runs, and a full
+        # pipe would stop the recording after a few samples
+        script = (f"rm -f {self.stop_file} {self.out_file}; end=$(($(date +%s)+600)); "
                   f"while [ $(date +%s) -lt $end ] && [ ! -e {self.stop_file} ]; do "
                   "printf '@@@ %s\\n' \"$(date +%s.%N)\"; crm_mon --one-shot --output-as=xml --inactive 2>/dev/null; "
-                  "sleep 0.2; done")
-        self.proc = subprocess.Popen([*self.lab_exec(), "sh", "-c", script], stdout=subprocess.PIPE, text=True)
+                  f"sleep 0.2; done >> {self.out_file}")
+        self.proc = subprocess.Popen([*self.lab_exec(), "sh", "-c", script], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
 
     def lab_exec(self):
         return [str(VENV_BIN / "python"), str(ROOT / "lab" / "labctl"), "--prefix", self.lab.prefix, "exec",
@@ -102,10 +106,11 @@ class Recorder:
     def stop(self):
         """[(epoch, xml)], consecutive samples that differ only in their timestamps dropped."""
         self.lab.sh(self.host, f"touch {self.stop_file}")
-        out, _ = self.proc.communicate(timeout=60)
+        self.proc.wait(timeout=60)
+        out = self.lab.sh(self.host, f"cat {self.out_file}; rm -f {self.out_file} {self.stop_file}", timeout=60).stdout
         samples, last = [], None
         for chunk in out.split("@@@ ")[1:]:
-            stamp, _, xml = chunk.partition("\n")
+            stamp, _sep, xml = chunk.partition("\n")
             if "<pacemaker-result" not in xml:
                 continue
             key = re.sub(r'(last_update|last_change|time)="[^"]*"', "", xml)
@@ -207,6 +212,7 @@ def crash_and_check(lab, tmp_path, victim):
     probe = Probe(lab)
     recorder = Recorder(lab, third)
     reports = tmp_path / "reports"
+    finished = False
     try:
         time.sleep(1)
         t0 = time.monotonic()
@@ -219,23 +225,30 @@ def crash_and_check(lab, tmp_path, victim):
             lambda: next((n for n in survivors if lab.package_node(lab.view(third)) == n and probe.up_now(n)), None),
             180, what="the package whole on a survivor", detail=lambda: (lab.view(third), probe.last()))
         rc, output = finish(proc)
+        finished = True
     finally:
         samples = probe.stop()
         views = recorder.stop()
-    report = latest_report(reports, output)
-    # the state machine, replayed on what the cluster showed from the runbook's start, concludes the truth
-    start = float(report.get("started") or 0)
-    views = [v for v in views if v[0] >= start - 1]
-    replayed = replay(views, {"sna": source}, target, retries=2)
-    save_fixture(f"{victim}-crash", views, {"sna": source}, target, 2, replayed)
-    analysis = analyse(samples, lab.macs, t0)
-    crm_node = lab.package_node(lab.view(third))
-    rules = lab.runbook_rules(third)
-    log(f"crash of the {victim} {crashed} during the runbook {source} -> {target} (caught {where} after "
-        f"{t_crash - t0:.1f}s): package whole on {node} {recovered_s:.1f}s after the crash; runbook rc {rc}, "
-        f"result {report['result']}, events {report.get('events')}; rules left {rules}; probe {analysis}")
-    lab.ctl("start", crashed, check=False)
-    lab.settled(timeout=300)
+        if not finished:
+            lab.ctl("start", crashed, check=False)
+    try:
+        report = latest_report(reports, output)
+        # the state machine, replayed on what the cluster showed from the runbook's start, concludes the truth
+        start = float(report.get("started") or 0)
+        recorded = [v for v in views if v[0] >= start - 1]
+        assert recorded, f"no crm_mon sample recorded after the switch started ({len(views)} before it)"
+        replayed = replay(recorded, {"sna": source}, target, retries=2)
+        save_fixture(f"{victim}-crash", recorded, {"sna": source}, target, 2, replayed)
+        analysis = analyse(samples, lab.macs, t0)
+        crm_node = lab.package_node(lab.view(third))
+        rules = lab.runbook_rules(third)
+        log(f"crash of the {victim} {crashed} during the runbook {source} -> {target} (caught {where} after "
+            f"{t_crash - t0:.1f}s): package whole on {node} {recovered_s:.1f}s after the crash; runbook rc {rc}, "
+            f"result {report['result']}, events {report.get('events')}; rules left {rules}; probe {analysis}; "
+            f"phases {report.get('phases')}")
+    finally:
+        lab.ctl("start", crashed, check=False)
+        lab.settled(timeout=300)
     return {"where": where, "source": source, "target": target, "crashed": crashed, "node": node, "rc": rc,
             "output": output, "report": report, "crm_node": crm_node, "rules": rules, "analysis": analysis,
             "recovered_s": recovered_s, "replayed": replayed}
@@ -343,7 +356,7 @@ def test_takeover_after_the_cluster_recovered_says_so_at_once(lab, tmp_path):
     assert crm_node == now_on
     assert report["final_nodes"] == {"sna": crm_node}
     assert report["result"] == "recovered_elsewhere"
-    assert f"the cluster had already restarted sna on {now_on} after {crashed} was lost" in output
+    assert f"the cluster had already restarted sna on {now_on} after {crashed} was lost" in " ".join(output.split())
     assert took < 120, "the takeover waited instead of saying at once what the cluster did"
 
 
