@@ -47,7 +47,7 @@ ENTRY_POINTS = [
 # host's ansible_facts, so the play sees the platform the test wants.
 FAKE_FACTS = """#!/usr/bin/python
 from ansible.module_utils.basic import AnsibleModule
-module = AnsibleModule(argument_spec={"facts": {"type": "dict", "required": True}})
+module = AnsibleModule(argument_spec={"facts": {"type": "dict", "required": True}}, supports_check_mode=True)
 module.exit_json(changed=False, ansible_facts=module.params["facts"])
 """
 
@@ -69,7 +69,8 @@ def _play(tmp_path, facts, tasks):
         ANSIBLE_CALLBACK_RESULT_FORMAT="json",
     )
     return subprocess.run(
-        [BIN / "ansible-playbook", "-i", "localhost,", "-c", "local",
+        # --check: these plays run against the machine itself; nothing they reach may change it
+        [BIN / "ansible-playbook", "--check", "-i", "localhost,", "-c", "local",
          "-e", f"ansible_python_interpreter={sys.executable}", str(playbook)],
         capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=300, check=False,
     )
