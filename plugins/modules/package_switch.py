@@ -289,7 +289,8 @@ class Cluster:
         self.change(["crm_resource", "--cleanup", "--resource", ids.resource_id(package), "--node", node], check=False)
 
     def stop(self, package):
-        self.change(["crm_resource", "--resource", ids.resource_id(package), "--meta", "--set-parameter",
+        self.change(["crm_resource", "--resource", ids.resource_id(package), "--meta", "--set-name",
+                     ids.meta_set_id(package), "--set-parameter",
                      "target-role", "--parameter-value", "Stopped"])
 
     def carry_out(self, actions):

@@ -364,8 +364,9 @@ def test_takeover_without_target_uses_the_next_adoptive_node(lab, tmp_path):
     """A halted package whose node is lost: without -e target the takeover starts it on the next node of
     the package's node list that is up, and the report names the node crm_mon shows."""
     holder = lab.settled()
-    lab.sh(holder, "crm_resource --resource fc.sna --meta --set-parameter target-role --parameter-value Stopped",
-           check=True)
+    # halted the way package_state halts it (cmhaltpkg): target-role in the package's own meta block
+    lab.sh(holder, "crm_resource --resource fc.sna --meta --set-name fc.sna-meta --set-parameter target-role "
+           "--parameter-value Stopped", check=True)
     wait_for(lambda: lab.package_node(lab.view(holder)) is None and not lab.holds_ip(holder), 120,
              what="the package halted")
     survivors = [n for n in NODES3 if n != holder]

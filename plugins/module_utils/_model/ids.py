@@ -52,6 +52,12 @@ def member_id(package, part):
     return "{0}.{1}".format(resource_id(package), part)
 
 
+def meta_set_id(package):
+    """The package's own meta attributes block (target-role lives there: one block, so a halt and a
+    run by different tools never leave two target-role values)."""
+    return resource_id(package) + "-meta"
+
+
 def pin_id(package):
     """The switching pin of cmmodpkg -d."""
     return NOSWITCH_PREFIX + package
