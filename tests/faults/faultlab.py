@@ -47,6 +47,8 @@ def log(text):
 
 
 class Lab:
+    nodes = NODES  # the cluster members of the lab (the 3-node runbook lab has three)
+
     def __init__(self, prefix, work):
         self.prefix = prefix
         self.work = work
@@ -109,7 +111,7 @@ class Lab:
         return f" {ADDRESS}/" in self.addresses(host)
 
     def learn_macs(self):
-        for host in NODES:
+        for host in self.nodes:
             mac = self.sh(host, "cat /sys/class/net/eth0/address", check=True).stdout.strip()
             self.macs[mac] = host
 
@@ -117,18 +119,18 @@ class Lab:
         return self.sh(host, "snahost query", check=True).stdout
 
     def settled(self, timeout=240):
-        """Both nodes online in a quorate cluster, the package whole on one node, the probe's view too."""
+        """Every node online in a quorate cluster, the package whole on one node, the probe's view too."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            views = [self.view(n) for n in NODES]
-            if all(v["ok"] and v["quorate"] and v["online"] == list(NODES) for v in views):
+            views = [self.view(n) for n in self.nodes]
+            if all(v["ok"] and v["quorate"] and v["online"] == list(self.nodes) for v in views):
                 where = {self.package_node(v) for v in views}
                 if len(where) == 1 and None not in where:
                     node = where.pop()
                     if self.holds_ip(node) and pus_owned_by(self.snahost_query(), node):
                         return node
             time.sleep(1)
-        raise AssertionError(f"cluster not settled after {timeout}s: {[self.view(n) for n in NODES]}")
+        raise AssertionError(f"cluster not settled after {timeout}s: {[self.view(n) for n in self.nodes]}")
 
     def move(self, node):
         """Planned move of the package (crm_resource --move, then --clear so the policy applies again)."""

@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from faultlab import PYTESTMARK, ROOT, VENV_BIN, Lab, Probe, analyse, log, pus_owned_by, wait_for
+from faultlab import PYTESTMARK, ROOT, VENV_BIN, Lab, Probe, analyse, log, wait_for
 from test_quorum_server import started_on
 
 PREFIX = "f14r"
@@ -39,25 +39,10 @@ pytestmark = PYTESTMARK
 class Lab3(Lab):
     """The 2-node fault lab's helpers, for three members."""
 
-    def learn_macs(self):
-        for host in NODES3:
-            self.macs[self.sh(host, "cat /sys/class/net/eth0/address", check=True).stdout.strip()] = host
+    nodes = NODES3
 
     def members_up(self, host):
         return [n for n in self.view(host)["online"] if n in NODES3]
-
-    def settled(self, timeout=240, nodes=NODES3):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            views = [self.view(n) for n in nodes]
-            if all(v["ok"] and v["quorate"] and v["online"] == list(nodes) for v in views):
-                where = {self.package_node(v) for v in views}
-                if len(where) == 1 and None not in where:
-                    node = where.pop()
-                    if self.holds_ip(node) and pus_owned_by(self.snahost_query(), node):
-                        return node
-            time.sleep(1)
-        raise AssertionError(f"cluster not settled after {timeout}s: {[self.view(n) for n in nodes]}")
 
     def runbook_rules(self, host):
         """The fc-runbook-* constraints in the CIB, with their lifetime's end."""
