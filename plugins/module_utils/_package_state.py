@@ -218,3 +218,30 @@ def plan(view, state, node, switching):
         if view.target_role == "Stopped":
             steps.append(("role", "Started"))
     return steps
+
+
+def predict(before, steps, eligible_up=()):
+    """What ``steps`` would make of the package's state (``PackageView.as_dict()``), for check mode's
+    diff: the state, the node and switching the request leads to. The node of a package that is
+    started without a node is the first eligible node that is up (what the cluster would pick);
+    the real run reports what the cluster did."""
+    after = dict(before)
+    for step in steps:
+        verb = step[0]
+        if verb == "pin":
+            after["switching_enabled"] = False
+            after["node"] = step[1] if after["state"] == "running" else after["node"]
+        elif verb == "unpin":
+            after["switching_enabled"] = True
+        elif verb == "move":
+            after["node"] = step[1]
+        elif verb == "role" and step[1] == "Stopped":
+            after["state"], after["node"] = "halted", None
+        elif verb == "role" and step[1] == "Started":
+            after["state"] = "running"
+            if after["node"] is None:
+                after["node"] = next(iter(eligible_up), None)
+    pins = [s[1] for s in steps if s[0] == "pin"]
+    if pins and after["state"] == "running":
+        after["node"] = pins[-1]
+    return after

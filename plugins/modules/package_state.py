@@ -45,7 +45,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - Before and after are the package's state, node and switching.
+      - Before and after are the package's state, node and switching; in check mode the after is
+        the predicted state (for a start without a node, the first eligible node that is up).
 options:
   name:
     description: The package name (C(package_name); the resource is C(fc.<name>)).
@@ -178,6 +179,7 @@ from ansible_collections.failover.cluster.plugins.module_utils._package_state im
     pin_id,
     pin_xml,
     plan,
+    predict,
     read_package,
 )
 from ansible_collections.failover.cluster.plugins.module_utils._runner import CommandError, Runner
@@ -250,7 +252,8 @@ def main():
     result.update(steps=[list(s) for s in steps], changed=bool(steps), package=before, elapsed=0.0)
     if not steps or module.check_mode:
         if module._diff:
-            result["diff"] = {"before": before, "after": before}
+            up = [n for n in view.eligible if view.nodes.get(n) == "up"]
+            result["diff"] = {"before": before, "after": predict(before, steps, up) if steps else before}
         module.exit_json(**result)
 
     begin = time.monotonic()

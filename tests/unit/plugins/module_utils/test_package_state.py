@@ -122,3 +122,18 @@ def test_pin_xml():
         '<rsc_location id="fc-noswitch-web" rsc="fc.web"><rule id="fc-noswitch-web-rule" score="-INFINITY">'
         '<expression id="fc-noswitch-web-expr" attribute="#uname" operation="ne" value="node2" /></rule>'
         '</rsc_location>')
+
+
+def test_predict_shows_the_change_check_mode_would_make():
+    from ansible_collections.failover.cluster.plugins.module_utils._package_state import predict
+
+    running = {"name": "web", "resource": "fc.web", "state": "running", "node": "n1", "switching_enabled": True,
+               "eligible_nodes": ["n1", "n2"]}
+    assert predict(running, [("move", "n2"), ("clear",)])["node"] == "n2"
+    assert predict(running, [("role", "Stopped")]) == dict(running, state="halted", node=None)
+    pinned = predict(running, [("pin", "n1")])
+    assert pinned["switching_enabled"] is False and pinned["node"] == "n1"
+    halted = dict(running, state="halted", node=None)
+    started = predict(halted, [("cleanup",), ("role", "Started")], ["n2"])
+    assert started["state"] == "running" and started["node"] == "n2"
+    assert predict(dict(running, switching_enabled=False), [("unpin",)])["switching_enabled"] is True
