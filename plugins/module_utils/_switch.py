@@ -216,6 +216,7 @@ class PackageSwitch:
         self.source = source
         self.eligible = list(eligible)
         self.goal = None
+        self.left = []  # nodes it was switched to before (an error action moves it on): it may still be seen there
         self.success = SWITCHED
         self.phase = "waiting"
         self.attempts = 0
@@ -339,7 +340,8 @@ class SwitchMachine:
                     pkg.deadline = now + self.attempt_timeout
                     actions.append(("cleanup", pkg.name, pkg.goal))
                 continue
-            state, why = outcome(view, pkg.rid, pkg.goal, (pkg.source,) if pkg.source else ())
+            expected = tuple(n for n in [pkg.source, *pkg.left] if n and n != pkg.goal)
+            state, why = outcome(view, pkg.rid, pkg.goal, expected)
             if state == "pending" and now > pkg.deadline:
                 state, why = "failed", ["no start within {0:.0f} s".format(self.attempt_timeout)]
             outcomes[pkg.name] = (state, why)
@@ -419,6 +421,7 @@ class SwitchMachine:
         pkg.success = success
         pkg.phase = "switching"
         pkg.deadline = now + self.attempt_timeout
+        pkg.left.append(failed_on)
         self._pin(pkg, goal, now, actions)
         actions.append(("cleanup", pkg.name, failed_on))
 

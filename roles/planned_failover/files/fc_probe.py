@@ -15,8 +15,9 @@ def ip_up(address):
     return proc.returncode == 0
 
 
-def pus_active(snahost, names):
-    proc = subprocess.run([snahost, "query"], capture_output=True, text=True, check=False)
+def pus_active(query, names):
+    """How many of ``names`` the remote SNA host shows ACTIVE, asked with the site's query command."""
+    proc = subprocess.run(query, capture_output=True, text=True, check=False)
     state, active = None, set()
     for line in proc.stdout.splitlines():
         key, _sep, value = line.partition("=")
@@ -34,7 +35,8 @@ def main():
     parser.add_argument("--stop-file", required=True)
     parser.add_argument("--ip", action="append", default=[])
     parser.add_argument("--pu", action="append", default=[])
-    parser.add_argument("--snahost", default="snahost")
+    parser.add_argument("--query", action="append", default=[],
+                        help="one word of the remote SNA host's PU query command (repeat for each)")
     parser.add_argument("--interval", type=float, default=0.05)
     parser.add_argument("--max", type=float, default=900)
     args = parser.parse_args()
@@ -43,8 +45,8 @@ def main():
         while time.monotonic() < deadline and not os.path.exists(args.stop_file):
             started = time.monotonic()
             ips = sum(1 for a in args.ip if ip_up(a))
-            pus = pus_active(args.snahost, args.pu) if args.pu else 0
-            up = ips == len(args.ip) and pus == len(args.pu)
+            pus = pus_active(args.query, args.pu) if args.pu and args.query else 0
+            up = ips == len(args.ip) and (pus == len(args.pu) or not args.query)
             out.write(json.dumps({"t": time.time(), "up": up, "ips": ips, "pus": pus}) + "\n")
             out.flush()
             time.sleep(max(0.0, args.interval - (time.monotonic() - started)))

@@ -159,6 +159,17 @@ def test_retries_exhausted_roll_back_to_the_source():
     assert machine.results()[0]["final_node"] == "n1"
 
 
+def test_rollback_waits_while_the_package_is_still_seen_on_the_failed_target():
+    """The molecule scenario's case: after the retries, the package is still partly up on the target
+    while it stops there; that is the rollback under way, not an operator's move elsewhere."""
+    machine = _switch.SwitchMachine({"p": "n1"}, "n2", retries=0, error_action="rollback", lease=60)
+    failed = crm_mon_xml({"fc.p.ip0": "n2"}, failed=[("fc.p.res.svc", "n2", "x")])
+    stopping = crm_mon_xml({"fc.p.ip0": "n2"})
+    run(machine, views(failed, stopping, stopping, crm_mon_xml("n1")))
+    assert machine.results()[0]["result"] == "rolled_back"
+    assert machine.results()[0]["final_node"] == "n1"
+
+
 def test_rollback_to_a_lost_source_halts_instead():
     machine = _switch.SwitchMachine({"p": "n1"}, "n2", retries=0, error_action="rollback")
     log = run(machine, views(crm_mon_xml(None, down=("n1",), failed=[("fc.p.ip0", "n2", "x")])))
