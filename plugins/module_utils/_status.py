@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from ansible_collections.failover.cluster.plugins.module_utils import _switch
+from ansible_collections.failover.cluster.plugins.module_utils._model import ids
+
 # Location constraints whose id starts with this prefix are how the collection pins a
 # package to its node when an operator disables switching (cmmodpkg -d).
-SWITCHING_BAN_PREFIX = "fc-noswitch-"
+SWITCHING_BAN_PREFIX = ids.NOSWITCH_PREFIX
 
 
 class StatusParseError(ValueError):
@@ -325,9 +328,6 @@ def annotate_with_cib(view, cib_xml, now=None):
     rules with their expiry, crm_resource --move/--ban). ``switching`` becomes ``enabled``,
     ``disabled`` (a switching pin) or ``restricted`` (a runbook rule or a move constraint in
     force), and ``switching_enabled`` is true only when nothing limits the package."""
-    from ansible_collections.failover.cluster.plugins.module_utils import _switch  # noqa: PLC0415
-    from ansible_collections.failover.cluster.plugins.module_utils._model import ids  # noqa: PLC0415
-
     root = ET.fromstring(cib_xml) if isinstance(cib_xml, str) else cib_xml
     conf = _configuration(root)
     ips, declared = {}, {}

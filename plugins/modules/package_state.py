@@ -174,6 +174,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.failover.cluster.plugins.module_utils._model import ids
 from ansible_collections.failover.cluster.plugins.module_utils._package_state import (
     check,
     pin_id,
@@ -212,8 +213,8 @@ def run_step(runner, view, step, timeout):
         runner.run([runner.which("cibadmin"), "--delete", "--xml-text",
                     '<rsc_location id="{0}"/>'.format(pin_id(view.name))])
     elif kind == "role":
-        runner.run([crm_resource, "--resource", rid, "--meta", "--set-name", rid + "-meta", "--set-parameter",
-                    "target-role", "--parameter-value", step[1]])
+        runner.run([crm_resource, "--resource", rid, "--meta", "--set-name", ids.meta_set_id(view.name),
+                    "--set-parameter", "target-role", "--parameter-value", step[1]])
     elif kind == "cleanup":
         runner.run([crm_resource, "--cleanup", "--resource", rid])
     elif kind == "move":

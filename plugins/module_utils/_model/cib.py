@@ -14,6 +14,7 @@ import shlex
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+from . import ids
 from .cluster import as_cluster
 from .errors import CompileError
 from .package import IP_START_TIMEOUT, Package, build_packages
@@ -24,8 +25,8 @@ MARK_VALUE = "managed"
 PACKAGE_ATTR = "failover-cluster-package"
 OWNER_ATTR = "failover-cluster-owner"  # who declared the package: a purge removes only its own owner's
 DEFAULT_OWNER = "packages"  # the packages role's (playbooks/provision.yml); sna_gateway passes its own
-NOSWITCH_PREFIX = "fc-noswitch-"  # package_state's pin (cmmodpkg -d); same value as _status.SWITCHING_BAN_PREFIX
-RUNBOOK_PREFIX = "fc-runbook-"  # a runbook's temporary rule (_switch); same value as ids.RUNBOOK_PREFIX
+NOSWITCH_PREFIX = ids.NOSWITCH_PREFIX  # package_state's pin (cmmodpkg -d)
+RUNBOOK_PREFIX = ids.RUNBOOK_PREFIX  # a runbook's temporary rule (_switch)
 RUNTIME_META = ("target-role", "is-managed")  # owned by package_state once the package exists
 SCRIPT_AGENT = ("ocf", "failover", "script")  # runs <script> start|stop; shipped by this collection
 IP_AGENT = "ocf:failover:ip"  # IPaddr2 behind an ARP in-use check (and a release window without fencing)
