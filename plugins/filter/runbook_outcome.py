@@ -16,7 +16,10 @@ description:
     C(recovered_elsewhere) (on another node) or C(halted) (on none).
   - Returns C(result), C(packages) (per package - C(name), C(result), C(final_node), C(events)),
     C(summary) (one sentence per package, ending with the node it runs on) and C(final_nodes).
-positional: truth, target, packages, note
+  - With O(preflight_error) (the runbook's preflight stopped it before any change), the outcome is
+    C(refused) for a package still where the preflight found it, C(recovered_elsewhere) (or
+    C(halted)) for one the cluster moved meanwhile - the node it runs on now from the cluster's view.
+positional: truth, target, packages, note, preflight_error, sources
 options:
   _input:
     description: The registered result of the switch task.
@@ -40,6 +43,12 @@ options:
       - The sentence that explains a result taken from the cluster's view (when there was no switch
         to report, as in a takeover). Default - the runbook lost contact with the switch.
     type: str
+  preflight_error:
+    description: The message of the preflight check that stopped the runbook; none when the switch ran.
+    type: str
+  sources:
+    description: The node each package ran on when the preflight planned the switch (name to node).
+    type: dict
 author:
   - failover.cluster developers (@failover-cluster)
 """
@@ -59,8 +68,8 @@ _value:
 from ansible_collections.failover.cluster.plugins.module_utils._switch import runbook_outcome as _runbook_outcome
 
 
-def runbook_outcome(switch, truth, target, packages, note=None):
-    return _runbook_outcome(switch, truth, target, packages, note)
+def runbook_outcome(switch, truth, target, packages, note=None, preflight_error=None, sources=None):
+    return _runbook_outcome(switch, truth, target, packages, note, preflight_error, sources)
 
 
 class FilterModule:

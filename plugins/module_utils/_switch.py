@@ -53,6 +53,7 @@ ROLLED_BACK = "rolled_back"
 MOVED_TO_STANDBY = "moved_to_standby"
 HALTED = "halted"
 FAILED = "failed"
+REFUSED = "refused"  # the runbook's preflight stopped it: nothing was changed
 
 GOOD_RESULTS = (SWITCHED, UNCHANGED)
 
@@ -458,10 +459,12 @@ def summary_text(results, target):
         where = r["final_node"] or "no node (stopped)"
         head = {SWITCHED: "switched to {0}".format(target), UNCHANGED: "already on {0}".format(target),
                 RECOVERED: "recovered elsewhere by the cluster", ROLLED_BACK: "rolled back",
-                MOVED_TO_STANDBY: "moved to the next standby", HALTED: "halted", FAILED: "failed"}.get(
-                    r["result"], r["result"])
+                MOVED_TO_STANDBY: "moved to the next standby", HALTED: "halted", FAILED: "failed",
+                REFUSED: "refused by the preflight, nothing changed"}.get(r["result"], r["result"])
         events = "; ".join(r.get("events") or [])
         detail = " (" + events + ")" if events else ""
+        if r.get("unknown"):
+            where = "an unknown node (no member answered)"
         lines.append("{0}: {1}{2}; now runs on {3}".format(r["name"], head, detail, where))
     return lines
 
@@ -479,11 +482,48 @@ def pick_watcher(nodes, play_hosts, target, source):
     return target
 
 
-def runbook_outcome(switch, truth, target, packages, note=None):
+def preflight_outcome(truth, target, packages, error, sources=None):
+    """What the report says when the preflight stopped the runbook (before any change). ``truth``
+    is package_switch's release read after the failure (empty when no member answered),
+    ``sources`` the nodes the packages ran on when the preflight planned the switch. A package the
+    cluster moved meanwhile (its node was lost, an operator moved it) is reported as recovered
+    elsewhere, with the node it runs on now; otherwise the runbook refused and changed nothing."""
+    truth = truth or {}
+    sources = sources or {}
+    now_on = {e["name"]: e.get("final_node") for e in truth.get("packages", [])}
+    entries = []
+    for name in packages:
+        source = sources.get(name)
+        entry = {"name": name, "source": source, "attempts": 0, "final_node": now_on.get(name)}
+        if name not in now_on:
+            entry.update(result=REFUSED, unknown=True, events=[
+                "the preflight stopped the runbook ({0}); no member answered afterwards".format(error)])
+        elif source and now_on[name] != source:
+            node = now_on[name]
+            lost = truth.get("node_states", {}).get(source) in ("down", "unclean", "pending")
+            entry.update(result=RECOVERED if node else HALTED, events=[
+                "{0} during the preflight; {1}".format(
+                    "{0} left the cluster".format(source) if lost else "the package left {0}".format(source),
+                    "the cluster started {0} on {1}".format(name, node) if node else "it runs on no node now"),
+                "the runbook changed nothing ({0})".format(error)])
+        else:
+            entry.update(result=REFUSED, events=[error])
+        entries.append(entry)
+    result = overall(entries) if entries else REFUSED
+    if result == "mixed" and {e["result"] for e in entries} <= {REFUSED, RECOVERED}:
+        result = RECOVERED
+    return {"result": result, "packages": entries, "summary": summary_text(entries, target),
+            "final_nodes": {e["name"]: e.get("final_node") for e in entries}}
+
+
+def runbook_outcome(switch, truth, target, packages, note=None, preflight_error=None, sources=None):
     """What the report says: the switch module's result when it finished; else (it died with its
     node or the controller) what the cluster shows now. ``truth`` is package_switch's release
     result read after the switch. The node a package runs on always comes from ``truth`` when
-    there is one, never from the request."""
+    there is one, never from the request. With ``preflight_error`` (the preflight stopped the
+    runbook before any change) see ``preflight_outcome``."""
+    if preflight_error:
+        return preflight_outcome(truth, target, packages, preflight_error, sources)
     switch = switch or {}
     truth = truth or {}
     now_on = {e["name"]: e.get("final_node") for e in truth.get("packages", [])}

@@ -114,6 +114,14 @@ options:
         lapse; this removes them now) and report where each package runs. O(node) is not used.
     type: bool
     default: false
+  settle_timeout:
+    description:
+      - With O(release), how long to wait (seconds) for the cluster to finish what it is doing
+        (C(crm_resource --wait)) before saying where each package runs, so that a package the
+        cluster is still recovering is reported where it ends up, not as stopped. Read-only; runs in
+        check mode too. V(0) reads at once.
+    type: int
+    default: 60
 requirements:
   - pacemaker-cli-utils on the node it runs on (a cluster member that stays up)
 """
@@ -213,6 +221,12 @@ elapsed:
   description: Seconds the switch took, retries and error action included.
   returned: always
   type: float
+settled:
+  description:
+    - With O(release) - whether the cluster had finished acting within O(settle_timeout) before
+      the packages' nodes were read (null when O(settle_timeout=0)).
+  returned: when O(release=true)
+  type: bool
 commands:
   description: Commands that changed the cluster, as argv lists (in check mode, those that would).
   returned: always
@@ -260,6 +274,13 @@ class Cluster:
             ["crm_mon", "--one-shot", "--output-as=xml", "--inactive"], environ_update={"LC_ALL": "C"}
         )
         return parse_crm_mon_xml(out)
+
+    def settle(self, timeout):
+        """Wait up to ``timeout`` s for the cluster to have no action left to take (read-only)."""
+        if timeout <= 0:
+            return None
+        rc, _out, _err = self.runner.run(["crm_resource", "--wait", f"--timeout={timeout}s"], check=False)
+        return rc == 0
 
     def cib(self):
         _rc, out, _err = self.runner.run(["cibadmin", "--query"])
@@ -322,6 +343,7 @@ def main():
             "rule_lease": {"type": "float", "default": 15},
             "expect_source": {"type": "dict", "default": None},
             "release": {"type": "bool", "default": False},
+            "settle_timeout": {"type": "int", "default": 60},
         },
         supports_check_mode=True,
     )
@@ -485,6 +507,7 @@ def release(module, cluster, result):
                 cluster.changes.append(["cibadmin", "--delete", "--scope", "constraints", "--xml-text",
                                         f'<rsc_location id="{ids.runbook_rule_id(name)}"/>'])
             result["changed"] = True
+    result["settled"] = cluster.settle(p["settle_timeout"])
     crm_xml = cluster.status_xml()
     view = parse_crm_mon_xml(crm_xml)
     result["watcher"] = _local_node(module)

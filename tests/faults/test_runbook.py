@@ -57,7 +57,7 @@ class Lab3(Lab):
     def runbook(self, report_dir, *args, playbook="planned_failover.yml"):
         """Start a runbook playbook as an operator would; returns the process (own session)."""
         env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-                   ANSIBLE_FORCE_COLOR="0")
+                   ANSIBLE_FORCE_COLOR="0", PYTHONUNBUFFERED="1")
         argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.work / "lab.yml"), "-i",
                 str(ROOT / "inventories" / "lab"), "-e", f"@{EXTRA}", "-e", f"planned_failover_report_dir={report_dir}",
                 "-e", f"takeover_report_dir={report_dir}", str(ROOT / "playbooks" / playbook), *args]
@@ -269,6 +269,100 @@ def test_source_crash_mid_switch_is_named_in_the_report(lab, tmp_path):
         assert r["report"]["result"] == "switched" and r["rc"] == 0, r["report"]
     else:
         assert r["report"]["result"] == "recovered_elsewhere", r["report"]
+
+
+def wait_for_task(proc, task, timeout=120):
+    """Block until the runbook's output shows it has begun ``task`` (its name, as Ansible prints it)."""
+    def reached():
+        return f"{task}]" in open(proc.log_file.name).read()
+    wait_for(reached, timeout, interval=0.1, what=f"the runbook at '{task}'",
+             detail=lambda: open(proc.log_file.name).read()[-2000:])
+
+
+def test_source_crash_during_preflight_is_reported_truthfully(lab, tmp_path):
+    """Issue 14: the source dies while the preflight runs (after it planned the switch from the source).
+    Whichever of its checks sees the change - the ARP answer from the survivor the cluster restarted the
+    package on, or the switch's own check of where the package runs - the runbook changes nothing, leaves
+    no rule, never calls the survivor's answer a duplicate, and its report names the node crm_mon shows."""
+    source = lab.settled()
+    target = next(n for n in NODES3 if n != source)
+    third = next(n for n in NODES3 if n not in (source, target))
+    reports = tmp_path / "reports"
+    probe = Probe(lab)
+    finished = False
+    try:
+        t0 = time.monotonic()
+        proc = lab.runbook(reports, "-e", "package=sna", "-e", f"target={target}")
+        wait_for_task(proc, "Note the source node")
+        t_crash = time.monotonic()
+        lab.ctl("crash", source)
+        survivors = [n for n in NODES3 if n != source]
+        recovered_s, node = wait_for(
+            lambda: next((n for n in survivors if lab.package_node(lab.view(third)) == n and probe.up_now(n)), None),
+            180, what="the package whole on a survivor", detail=lambda: (lab.view(third), probe.last()))
+        rc, output = finish(proc)
+        finished = True
+    finally:
+        samples = probe.stop()
+        if not finished:
+            lab.ctl("start", source, check=False)
+    try:
+        report = latest_report(reports, output)
+        crm_node = lab.package_node(lab.view(third))
+        rules = lab.runbook_rules(third)
+        analysis = analyse(samples, lab.macs, t0)
+        path = "preflight" if [p["name"] for p in report.get("phases", [])] == ["preflight"] else "switch"
+        log(f"crash of the source {source} {t_crash - t0:.1f}s into the runbook ({source} -> {target}), during "
+            f"the preflight: package whole on {node} {recovered_s:.1f}s later; runbook rc {rc}, stopped in the "
+            f"{path}, result {report['result']}, summary {report.get('summary')}; rules left {rules}; probe {analysis}")
+    finally:
+        lab.ctl("start", source, check=False)
+        lab.settled(timeout=300)
+    flat = " ".join(output.split())
+    assert "would create a duplicate" not in flat, "the survivor's answer was called a duplicate"
+    assert analysis["violations"] == []
+    assert recovered_s < CRASH_FAILOVER_BOUND
+    assert rules == [], "a runbook rule outlived the runbook"
+    assert crm_node in survivors
+    assert report["final_nodes"] == {"sna": crm_node}, report
+    assert crm_node in " ".join(report["summary"])
+    if report["result"] == "switched":
+        # the cluster itself chose the target when it recovered the package: true, and said so
+        assert crm_node == target and rc == 0, report
+    else:
+        assert report["result"] == "recovered_elsewhere", report
+        assert rc != 0
+        assert f"{source}" in " ".join(report["summary"] + report.get("events", [])), report
+    if path == "preflight":
+        assert report["result"] == "recovered_elsewhere"
+        assert f"{source} left the cluster during the preflight" in " ".join(report["summary"]), report
+        assert "The runbook changed nothing" in flat
+
+
+def test_preflight_refusal_changes_nothing_and_writes_a_report(lab, tmp_path):
+    """A preflight check that fails (the target is in standby) stops the runbook before any change; the
+    report says `refused`, why, and that the package still runs where crm_mon shows it."""
+    source = lab.settled()
+    target = next(n for n in NODES3 if n != source)
+    third = next(n for n in NODES3 if n not in (source, target))
+    lab.sh(third, f"crm_attribute --node {target} --name standby --update on", check=True)
+    try:
+        proc = lab.runbook(tmp_path / "reports", "-e", "package=sna", "-e", f"target={target}")
+        rc, output = finish(proc, timeout=300)
+        report = latest_report(tmp_path / "reports", output)
+        crm_node = lab.package_node(lab.view(third))
+        rules = lab.runbook_rules(third)
+    finally:
+        lab.sh(third, f"crm_attribute --node {target} --name standby --delete", check=False)
+    log(f"runbook {source} -> {target} (in standby): rc {rc}, result {report['result']}, summary {report['summary']}")
+    lab.settled(timeout=300)
+    assert rc != 0
+    assert report["result"] == "refused", report
+    assert [p["name"] for p in report["phases"]] == ["preflight"]
+    assert crm_node == source and report["final_nodes"] == {"sna": source}, report
+    assert "standby" in report["message"] and "standby" in report["summary"][0], report
+    assert rules == []
+    assert "The runbook changed nothing" in " ".join(output.split())
 
 
 def test_controller_killed_mid_switch_leaves_normal_failover(lab, tmp_path):

@@ -274,3 +274,42 @@ def test_recorded_sequences(name):
     assert ("unpin", "sna") in actions, "the rule is removed"
     lost = "node2" if name == "target-crash" else "node1"
     assert f"{lost} left the cluster during the switch" in machine.results()[0]["events"]
+
+
+def _truth(**where):
+    return {"packages": [{"name": name, "final_node": node} for name, node in where.items()]}
+
+
+def test_preflight_outcome_names_the_node_the_cluster_moved_the_package_to():
+    """Issue 14: the source crashed during the preflight and the cluster restarted the package on
+    node2; the report says so (not 'another host holds the address')."""
+    out = _switch.runbook_outcome({}, _truth(sna="node2"), "node3", ["sna"],
+                                  preflight_error="the relocatable IP(s) 198.51.100.50 are answered by node2",
+                                  sources={"sna": "node1"})
+    assert out["result"] == "recovered_elsewhere"
+    assert out["final_nodes"] == {"sna": "node2"}
+    assert out["summary"][0].startswith("sna: recovered elsewhere by the cluster (the package left node1 during "
+                                        "the preflight; the cluster started sna on node2")
+    assert out["summary"][0].endswith("now runs on node2")
+    truth = dict(_truth(sna="node2"), node_states={"node1": "unclean", "node2": "up"})
+    lost = _switch.preflight_outcome(truth, "node3", ["sna"], "x", {"sna": "node1"})
+    assert lost["packages"][0]["events"][0] == "node1 left the cluster during the preflight; the cluster started " \
+                                               "sna on node2"
+
+
+def test_preflight_outcome_refused_changes_nothing_and_keeps_the_source():
+    out = _switch.runbook_outcome({}, _truth(sna="node1"), "node3", ["sna"], preflight_error="node3 is in standby",
+                                  sources={"sna": "node1"})
+    assert out["result"] == "refused"
+    assert out["summary"] == ["sna: refused by the preflight, nothing changed (node3 is in standby); now runs on node1"]
+
+
+def test_preflight_outcome_halted_and_unknown():
+    halted = _switch.preflight_outcome(_truth(sna=None), "node3", ["sna"], "quorum lost", {"sna": "node1"})
+    assert halted["result"] == "halted" and halted["final_nodes"] == {"sna": None}
+    unknown = _switch.preflight_outcome({}, "node3", ["sna"], "unreachable", {"sna": "node1"})
+    assert unknown["result"] == "refused"
+    assert unknown["summary"][0].endswith("now runs on an unknown node (no member answered)")
+    both = _switch.preflight_outcome(_truth(a="node2", b="node1"), "node3", ["a", "b"], "x", {"a": "node1", "b": "node1"})
+    assert both["result"] == "recovered_elsewhere"
+    assert [p["result"] for p in both["packages"]] == ["recovered_elsewhere", "refused"]
