@@ -141,6 +141,9 @@ def test_agent_refuses_bad_values_as_not_configured(monkeypatch):
         ocf.check_value("define_node", "node_id", "05d12345")
     assert err.value.message == "node_id='05d12345': expected 8 hexadecimal digits (upper case)"
     ocf.check_value("define_node", "node_id", "05D12345")
+    with pytest.raises(ocf.OcfExit) as err:
+        ocf.check_value("start_ls", "ls_name", "hals", param="force_ls")
+    assert err.value.message.startswith("force_ls='hals': expected 1-8 characters")
 
 
 def test_agent_runs_the_commands_and_classifies_failures(monkeypatch):

@@ -248,12 +248,13 @@ SNA_PARAMS = [
 ]
 
 
-def check_value(verb, key, value):
+def check_value(verb, key, value, param=None):
     """OcfExit(OCF_ERR_CONFIGURED) when ``value`` breaks the product's rule for ``key`` of ``verb``
-    (the same rules the Ansible modules apply, from _sna_cli)."""
+    (the same rules the Ansible modules apply, from _sna_cli); ``param`` names the agent's
+    parameter when it is not ``key``."""
     problem = value_problem(verb, key, value)
     if problem:
-        raise OcfExit(OCF_ERR_CONFIGURED, "%s=%r: expected %s" % (key, value, problem))
+        raise OcfExit(OCF_ERR_CONFIGURED, "%s=%r: expected %s" % (param or key, value, problem))
 
 
 class Sna:
