@@ -6,7 +6,9 @@
 one they return the steps to take (``("admin", verb, params)``, ``("force", ls_names)``,
 ``("wait_node",)``, ``("wait_ls", state)``), or raise SnaPlanError with a message for the user.
 ``SnaCli`` runs commands through a ``run(argv) -> (rc, out, err)`` callable (the module's
-Runner) and turns a failed verb into SnaCommandError with the product's return codes.
+Runner) and turns a failed verb into SnaCommandError with the product's return codes. The
+command line itself (flavours, argv, parsers, return codes) is ``_sna_cli``, shared with the
+OCF agents.
 ``ensure_node`` / ``ensure_port`` / ``ensure_ls`` put the two together, honouring check mode.
 """
 
@@ -14,23 +16,26 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.failover.cluster.plugins.module_utils._sna import (
+from ansible_collections.failover.cluster.plugins.module_utils._sna_cli import (
+    ADDRESS_IN_USE,
     DEFINITION_KEYS,
-    FORCE_OK,
     STOP_TYPE_CHOICES,
+    SnaArgumentError,
+    SnaCommandError,
     admin_argv,
+    command_error,
     commands,
     daemon_argv,
     definition_diff,
+    force_failure_reason,
     force_stop_argv,
-    parse_error,
+    last_line,
+    node_query_result,
     parse_force_stop,
     parse_query_ls,
-    parse_query_node,
     parse_query_port,
 )
 
-NOT_LOADED = "COMM_SUBSYSTEM_NOT_LOADED"
 POLL = 0.5
 
 # options every SNA module takes (the modules add their own)
@@ -42,40 +47,8 @@ COMMON_ARGS = {
 }
 
 
-class SnaCommandError(Exception):
-    """A command of the SNA stack failed; carries the product's return codes."""
-
-    def __init__(self, what, argv, rc, primary=None, secondary=None, message=None):
-        self.what = what
-        self.argv = list(argv)
-        self.rc = rc
-        self.primary = primary
-        self.secondary = secondary
-        self.message = message
-        codes = "/".join(code for code in (primary, secondary) if code)
-        text = "%s failed" % what
-        if codes:
-            text += ": " + codes
-        if message:
-            text += ": " + message
-        if not codes:
-            text += " (exit %s)" % rc
-        super().__init__(text)
-
-    def result(self):
-        return {"primary_rc": self.primary, "secondary_rc": self.secondary, "rc": self.rc}
-
-
 class SnaPlanError(Exception):
     """The wanted state cannot be reached without something the user did not allow."""
-
-
-def _last_line(*texts):
-    for text in texts:
-        lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-        if lines:
-            return lines[-1]
-    return None
 
 
 class SnaCli:
@@ -98,7 +71,8 @@ class SnaCli:
         return daemon_argv(action, self.flavour, daemon=self.names["daemon"])
 
     def force_argv(self, ls_names):
-        return force_stop_argv(self.force_stop_command, self.flavour, daemon=self.names["daemon"], ls_names=ls_names)
+        return force_stop_argv(self.force_stop_command, self.flavour, daemon=self.names["daemon"], ls_names=ls_names,
+                               admin=self.names["admin"])
 
     def argv(self, step):
         """The command a step runs (None for the waits)."""
@@ -115,15 +89,14 @@ class SnaCli:
         argv = self.admin_argv(verb, params)
         rc, out, err = self.run(argv)
         if rc != 0:
-            primary, secondary, message = parse_error(err or out)
-            raise SnaCommandError(verb, argv, rc, primary, secondary, message or _last_line(err, out))
+            raise command_error(verb, argv, rc, out, err)
         return out
 
     def daemon(self, action):
         argv = self.daemon_argv(action)
         rc, out, err = self.run(argv)
         if rc != 0:
-            raise SnaCommandError(" ".join(argv[:1] + [action]), argv, rc, message=_last_line(err, out))
+            raise SnaCommandError(" ".join(argv[:1] + [action]), argv, rc, message=last_line(err, out))
         return out
 
     def force_stop(self, ls_names):
@@ -132,23 +105,13 @@ class SnaCli:
         rc, out, err = self.run(argv)
         results = parse_force_stop(out)
         if rc != 0:
-            bad = ["%s: %s %s" % (r.get("ls_name"), r.get("result"), r.get("sense") or "") for r in results
-                   if r.get("result") not in FORCE_OK]
-            message = "; ".join(item.strip() for item in bad) or _last_line(err, out)
-            raise SnaCommandError("forced stale-node stop", argv, rc, message=message)
+            raise SnaCommandError("forced stale-node stop", argv, rc, message=force_failure_reason(out, err))
         return results
 
     def query_node(self):
         """``(daemon_running, node or None)``."""
-        try:
-            out = self.admin("query_node")
-        except SnaCommandError as exc:
-            if exc.primary == NOT_LOADED:
-                return False, None
-            if exc.secondary == "NODE_NOT_DEFINED":
-                return True, None
-            raise
-        return True, parse_query_node(out) or None
+        argv = self.admin_argv("query_node")
+        return node_query_result(argv, *self.run(argv))
 
     def query_ports(self):
         return parse_query_port(self.admin("query_port"))
@@ -462,7 +425,7 @@ def ensure_port(cli, params, check_mode):
             _do(cli, step, check_mode, out)
         except SnaCommandError as exc:
             # right after its own stop_port, the address may not be released yet: retry a moment
-            if not (stopped_here and exc.secondary == "ADDRESS_IN_USE" and step[1] == "start_port"):
+            if not (stopped_here and exc.secondary == ADDRESS_IN_USE and step[1] == "start_port"):
                 raise
             _retry(cli, step, RELEASE_WAIT)
         stopped_here = stopped_here or (step[0] == "admin" and step[1] == "stop_port")
@@ -483,7 +446,7 @@ def _retry(cli, step, timeout):
         try:
             return cli.admin(step[1], step[2])
         except SnaCommandError as exc:
-            if exc.secondary != "ADDRESS_IN_USE" or cli.clock() >= deadline:
+            if exc.secondary != ADDRESS_IN_USE or cli.clock() >= deadline:
                 raise
 
 
@@ -537,8 +500,6 @@ def finish(module, runner, ensure, *args):
     a state the user did not allow (SnaPlanError), or a failed command with the product's return
     codes (SnaCommandError).
     """
-    from ansible_collections.failover.cluster.plugins.module_utils._sna import SnaArgumentError
-
     cli = None
     outcome = Outcome()
     try:

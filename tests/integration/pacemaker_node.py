@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 AGENTS = Path(__file__).resolve().parents[2] / "roles" / "ocf_agents" / "files"
+SNA_CLI = Path(__file__).resolve().parents[2] / "plugins" / "module_utils" / "_sna_cli.py"
 
 SETUP = r"""
 set -e
@@ -50,6 +51,7 @@ for d in /run/ocf-host/resource.d/* /run/ocf-host/lib/*; do
 done
 cp -r "$FC_AGENTS/resource.d/failover" /run/ocf/resource.d/failover
 cp -r "$FC_AGENTS/lib/failover" /run/ocf/lib/failover
+cp "$FC_SNA_CLI" /run/ocf/lib/failover/_sna_cli.py  # as the ocf_agents role installs it
 mount --bind /run/ocf /usr/lib/ocf
 hostname "$FC_NODE"
 ip link set lo up
@@ -160,7 +162,7 @@ class PacemakerNode:
         Path(self.dir, "cib.xml").write_text(CIB.format(extra=extra))
         Path(self.dir, "setup.sh").write_text(SETUP)
         env = dict(os.environ, FC_NODE=self.node, FC_ADDR=self.addr, FC_DIR=self.dir, FC_AGENTS=str(AGENTS),
-                   LC_ALL="C")
+                   FC_SNA_CLI=str(SNA_CLI), LC_ALL="C")
         self.proc = subprocess.Popen(
             ["unshare", "--net", "--mount", "--uts", "--ipc", "--pid", "--fork", "--mount-proc",
              "python3", "-c", REAPER, str(Path(self.dir, "setup.sh"))],

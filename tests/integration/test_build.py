@@ -156,3 +156,36 @@ def test_installed_module_runs_by_fqcn(installed):
     )
     # No cluster runs on the test machine: the installed module ran and said so cleanly.
     assert "cannot read the cluster state on this node" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_the_sna_command_line_ships_once_and_the_agents_find_it(installed):
+    """plugins/module_utils/_sna_cli.py is the one copy of the SNA command line: the agents in the
+    installed collection import it from there (on a node the role puts it next to their library)."""
+    path, env, tarball = installed
+    copies = sorted(n for n in _tar_names(tarball) if n.endswith("_sna_cli.py"))
+    assert copies == ["plugins/module_utils/_sna_cli.py"]
+    for agent in ("sna_node", "sna_port", "sna_link_station"):
+        proc = subprocess.run([str(path / "roles" / "ocf_agents" / "files" / "resource.d" / "failover" / agent),
+                               "meta-data"], capture_output=True, text=True, env=env, check=False)
+        assert proc.returncode == 0 and f'<resource-agent name="{agent}"' in proc.stdout, proc.stderr
+
+
+def test_installed_ocf_agents_role_copies_the_sna_command_line(installed, tmp_path):
+    """The installed role finds _sna_cli.py in its collection (check mode: nothing is written)."""
+    path, env, _tarball = installed
+    playbook = tmp_path / "agents.yml"
+    root = tmp_path / "ocf"
+    playbook.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "connection": "local", "gather_facts": True,
+        "roles": [{"role": "failover.cluster.ocf_agents", "ocf_agents_root": str(root)}],
+    }]))
+    proc = subprocess.run(
+        [BIN / "ansible-playbook", "--check", "-v", "-i", "localhost,", str(playbook)],
+        capture_output=True, text=True, check=False, env=dict(env, PATH=f"/usr/sbin:/usr/bin:/sbin:/bin:{BIN}"),
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    task = "TASK [failover.cluster.ocf_agents : Install the SNA command-line layer next to the agents' library]"
+    after = proc.stdout.split(task, 1)[1].split("TASK [", 1)[0]
+    # a source the installed role could not find would fail the task ("Could not find or access")
+    assert "changed: [localhost]" in after, after
+    assert not root.exists()

@@ -1,14 +1,16 @@
 """The OCF agents' library (roles/ocf_agents/files/lib/failover/ocf_failover.py): the stale-node
-rule, cluster XML parsing, the CLI helpers (the same results as the modules' parsers)."""
+rule, cluster XML parsing, the agents' runner of the SNA commands. The SNA command line itself is
+plugins/module_utils/_sna_cli.py (tested in test_sna_cli.py): here only that the library uses
+that one file, and how it reports in OCF terms."""
 
 from __future__ import annotations
 
 import importlib.util
+import re
+import sys
 from pathlib import Path
 
 import pytest
-
-from ansible_collections.failover.cluster.plugins.module_utils import _sna
 
 ROOT = Path(__file__).resolve().parents[3]
 LIB = ROOT / "roles" / "ocf_agents" / "files" / "lib" / "failover" / "ocf_failover.py"
@@ -87,31 +89,84 @@ def test_parse_crm_mon_reads_nodes_and_resources():
     assert ocf.stale_owner_check("cluster", "other", "pkg1_ip", nodes, resources)[0] is False
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "sna").glob("error_*.txt")))
-def test_error_parser_agrees_with_the_modules(name):
-    text = (FIXTURES / "sna" / name).read_text()
-    assert ocf.parse_error(text) == _sna.parse_error(text)
+def test_the_library_uses_the_one_sna_cli_file():
+    """In the collection's tree ocf_failover finds plugins/module_utils/_sna_cli.py (on a node the
+    role installs that very file next to it): no copy of the command line exists."""
+    assert Path(sys.modules["_sna_cli"].__file__).resolve() == ROOT / "plugins" / "module_utils" / "_sna_cli.py"
+    assert ocf.force_stop_argv is sys.modules["_sna_cli"].force_stop_argv
+    assert ocf.SnaCommandError is sys.modules["_sna_cli"].SnaCommandError
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "sna").glob("query_*.txt")))
-def test_block_parser_agrees_with_the_modules(name):
-    text = (FIXTURES / "sna" / name).read_text()
-    assert ocf.parse_blocks(text) == _sna.parse_blocks(text)
+# what only the SNA command-line layer may define (the emulator, the product's side, has its own)
+LAYER = re.compile(
+    r"^(FLAVOURS|VERBS)\s*=|^def (parse_error|parse_blocks|parse_query_\w+|admin_argv|force_stop_argv)\(", re.M)
 
 
-def test_force_stop_argv_agrees_with_the_modules():
-    for command in (None, "{daemon} force_stop --ls={ls_name}", "/site/inact {admin} {ls_name}"):
-        assert ocf.force_stop_argv(command, "snap", "snapadmin", ["HALS", "LS2"]) == _sna.force_stop_argv(
-            command, ls_names=["HALS", "LS2"])
+def test_no_other_file_of_the_collection_defines_the_command_line():
+    found = []
+    for path in [*ROOT.glob("plugins/**/*.py"), *ROOT.glob("roles/*/files/**/*")]:
+        if path.is_file() and "sna_emulator" not in path.parts and path.suffix in ("", ".py"):
+            if LAYER.search(path.read_text(errors="replace")):
+                found.append(str(path.relative_to(ROOT)))
+    assert found == ["plugins/module_utils/_sna_cli.py"]
 
 
-def test_admin_argv_agrees_with_the_modules(monkeypatch):
-    monkeypatch.setenv("OCF_RESKEY_flavour", "cslinux")
-    agent = ocf.Agent("x", "s", "l", ocf.SNA_PARAMS, {})
-    cli = ocf.Sna(agent)
-    params = [("ls_name", "HALS"), ("stop_type", "IMMEDIATE_STOP")]
-    assert cli.admin_argv("stop_ls", params) == _sna.admin_argv("stop_ls", dict(params), flavour="cslinux")
+def agent_sna(monkeypatch, **params):
+    for key, value in params.items():
+        monkeypatch.setenv("OCF_RESKEY_" + key, value)
+    return ocf.Sna(ocf.Agent("x", "s", "l", ocf.SNA_PARAMS, {}))
+
+
+def test_agent_commands_follow_the_flavour_and_the_paths(monkeypatch):
+    cli = agent_sna(monkeypatch, flavour="cslinux")
+    assert (cli.daemon, cli.admin_cmd) == ("sna", "snaadmin")
+    assert cli.admin_argv("stop_ls", [("ls_name", "HALS"), ("stop_type", "IMMEDIATE_STOP")]) == [
+        "snaadmin", "stop_ls,", "ls_name=HALS,", "stop_type=IMMEDIATE_STOP"]
     assert cli.admin_argv("init_node") == ["snaadmin", "init_node"]
+    cli = agent_sna(monkeypatch, flavour="snaplus2", daemon="/opt/x/snap", admin="/opt/x/snapadmin")
+    assert cli.force_argv("/site/inact {admin} {daemon} {ls_name}", ["HALS", "LS2"]) == [
+        "/site/inact", "/opt/x/snapadmin", "/opt/x/snap", "HALS", "LS2"]
+    assert cli.force_argv("", ["HALS"]) == ["/opt/x/snap", "force_stop", "--ls", "HALS"]
+
+
+def test_agent_refuses_bad_values_as_not_configured(monkeypatch):
+    with pytest.raises(ocf.OcfExit) as err:
+        agent_sna(monkeypatch, flavour="vtam")
+    assert err.value.code == ocf.OCF_ERR_CONFIGURED and "cslinux or snaplus2" in err.value.message
+    cli = agent_sna(monkeypatch, flavour="snaplus2")
+    with pytest.raises(ocf.OcfExit) as err:
+        cli.admin_argv("start_ls", [("ls_name", "bad name")])
+    assert err.value.code == ocf.OCF_ERR_CONFIGURED and err.value.message.startswith("ls_name: ")
+    with pytest.raises(ocf.OcfExit) as err:
+        ocf.check_value("define_node", "node_id", "05d12345")
+    assert err.value.message == "node_id='05d12345': expected 8 hexadecimal digits (upper case)"
+    ocf.check_value("define_node", "node_id", "05D12345")
+    with pytest.raises(ocf.OcfExit) as err:
+        ocf.check_value("start_ls", "ls_name", "hals", param="force_ls")
+    assert err.value.message.startswith("force_ls='hals': expected 1-8 characters")
+
+
+def test_agent_runs_the_commands_and_classifies_failures(monkeypatch):
+    cli = agent_sna(monkeypatch)
+    answers = {
+        "query_node": (5, "", (FIXTURES / "sna" / "error_not_loaded.txt").read_text()),
+        "query_ls": (0, (FIXTURES / "sna" / "query_ls_all.txt").read_text(), ""),
+        "start_ls": (1, "", (FIXTURES / "sna" / "error_port_not_started.txt").read_text()),
+    }
+    ran = []
+
+    def fake_run(argv, env=None, timeout=None, cwd="/"):
+        ran.append(argv)
+        return answers[argv[1].rstrip(",")]
+
+    monkeypatch.setattr(ocf, "run", fake_run)
+    assert cli.query_node() == (False, None)
+    assert sorted(cli.query_lss()) == ["HALS", "LS2", "SILENT"]
+    with pytest.raises(ocf.SnaCommandError) as err:
+        cli.admin("start_ls", [("ls_name", "HALS")])
+    assert (err.value.primary, err.value.secondary) == ("STATE_CHECK", "PORT_NOT_STARTED")
+    assert str(err.value).startswith("start_ls failed: STATE_CHECK/PORT_NOT_STARTED: ")
+    assert ran[-1] == ["snapadmin", "start_ls,", "ls_name=HALS"]
 
 
 def test_environment_parameter():

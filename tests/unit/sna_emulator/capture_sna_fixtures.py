@@ -1,4 +1,4 @@
-"""Capture real emulator output as fixtures for tests/unit/plugins/module_utils/test_sna.py.
+"""Capture real emulator output as fixtures for tests/unit/plugins/module_utils/test_sna_cli.py.
 
 Run from the checkout: ``.venv/bin/python tests/unit/sna_emulator/capture_sna_fixtures.py``.
 Everything runs on 127.0.0.1 in a temporary directory; the processes it starts are ended by PID.

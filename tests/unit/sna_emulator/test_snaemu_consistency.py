@@ -11,7 +11,8 @@ from sna_emulator.textio import split_command
 
 
 def _module_utils_sna():
-    spec = importlib.util.spec_from_file_location("_sna_under_test", ROOT / "plugins" / "module_utils" / "_sna.py")
+    """The SNA command-line layer, loaded from its file as the OCF agents load it (stdlib only)."""
+    spec = importlib.util.spec_from_file_location("_sna_under_test", ROOT / "plugins" / "module_utils" / "_sna_cli.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.failover.cluster.plugins.module_utils._sna import parse_force_stop
+from ansible_collections.failover.cluster.plugins.module_utils._sna_cli import parse_force_stop
 from ansible_collections.failover.cluster.plugins.module_utils._sna_ops import (
     SnaCli,
     SnaCommandError,

@@ -8,10 +8,16 @@ path (the same layout as the collection's roles/ocf_agents/files/). Python 3 sta
 only, for Debian 12's /usr/bin/python3.
 
 Contents: OCF exit codes, parameters and meta-data; running commands (argv lists, LC_ALL=C);
-the SNA product's command line (SNAplus2 / CS/Linux flavours, ``verb, key=value`` syntax,
-``key = value`` query output, ``primary_rc`` / ``secondary_rc`` errors); the stale-node rule
-that decides whether the node agent may force a stale SNA node out; and the ARP probe (RFC 5227)
-that tells whether another host still answers for a relocatable address.
+the agents' runner of the SNA product's commands (``Sna``); the stale-node rule that decides
+whether the node agent may force a stale SNA node out; and the ARP probe (RFC 5227) that tells
+whether another host still answers for a relocatable address.
+
+The SNA command line itself (flavour table, argv builders, query and error parsers, return
+codes) is not here: it is ``_sna_cli``, the one file the Ansible modules use too. The
+ocf_agents role installs it next to this file, from the collection's
+plugins/module_utils/_sna_cli.py. In the collection's own tree (a checkout, or an installed
+collection) this file is roles/ocf_agents/files/lib/failover/, five levels below the
+collection root, and the import finds the file there instead.
 """
 
 from __future__ import annotations
@@ -27,6 +33,39 @@ import syslog
 import time
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
+
+_HERE = os.path.dirname(os.path.realpath(__file__))
+if not os.path.isfile(os.path.join(_HERE, "_sna_cli.py")):
+    # not installed by the role: the collection's tree, where the one copy is plugins/module_utils
+    sys.path.append(os.path.join(_HERE, "..", "..", "..", "..", "..", "plugins", "module_utils"))
+
+from _sna_cli import (  # noqa: E402 - found next to this file (or in the collection's tree)
+    ADDRESS_IN_USE,
+    FLAVOURS,
+    NODE_ACTIVE_ELSEWHERE,
+    NODE_ALREADY_STARTED,
+    NOT_LOADED,
+    SnaArgumentError,
+    SnaCommandError,
+    admin_argv,
+    command_error,
+    commands,
+    daemon_argv,
+    force_failure_reason,
+    force_stop_argv,
+    last_line,
+    node_query_result,
+    parse_force_stop,
+    parse_query_ls,
+    parse_query_port,
+    value_problem,
+)
+
+# names of the SNA layer the agents import from here (re-exported)
+__all__ = [
+    "ADDRESS_IN_USE", "NODE_ACTIVE_ELSEWHERE", "NODE_ALREADY_STARTED", "NOT_LOADED", "SnaCommandError",
+    "force_failure_reason", "force_stop_argv", "last_line", "parse_force_stop", "value_problem",
+]
 
 OCF_SUCCESS = 0
 OCF_ERR_GENERIC = 1
@@ -195,25 +234,9 @@ def run(argv, env=None, timeout=None, cwd="/"):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def last_line(*texts):
-    for text in texts:
-        lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-        if lines:
-            return lines[-1]
-    return ""
-
-
-# ------------------------------------------------------------------------ the SNA product's command line
-FLAVOURS = {"snaplus2": ("snap", "snapadmin"), "cslinux": ("sna", "snaadmin")}
-NAME_RE = re.compile(r"^[A-Z@#$][A-Z0-9@#$]{0,7}$")
-FQNAME_RE = re.compile(r"^[A-Z@#$][A-Z0-9@#$]{0,7}\.[A-Z@#$][A-Z0-9@#$]{0,7}$")
-_KV = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s?(.*?)\s*$")
-_RC = re.compile(r"^\s*(primary_rc|secondary_rc|message)\s*[=:]\s*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)
-_HEXNAME = re.compile(r"^(?:0x[0-9A-Fa-f]+\s*)?\(?([A-Z][A-Z0-9_]*)\)?$")
-NOT_LOADED = "COMM_SUBSYSTEM_NOT_LOADED"
-
+# ------------------------------------------------------------------------ the SNA product's commands
 SNA_PARAMS = [
-    Param("flavour", "CLI flavour (snaplus2 or cslinux)",
+    Param("flavour", "CLI flavour (%s)" % " or ".join(sorted(FLAVOURS)),
           "snaplus2 runs snap and snapadmin (SNAplus2 and the project's emulator); cslinux runs sna and snaadmin "
           "(IBM Communications Server for Linux).", default="snaplus2"),
     Param("daemon", "start/stop command", "Path or name of the start/stop command; empty: the flavour's (snap/sna)."),
@@ -225,68 +248,27 @@ SNA_PARAMS = [
 ]
 
 
-def force_failure_reason(out, err):
-    """Why a forced stale-node stop failed, for the exit reason: the link stations whose PU was not
-    freed with the remote's result and sense (e.g. ``HALS1 (PU HAPU1): REFUSED MAC_NOT_ALLOWED``), else
-    the command's last line."""
-    refused = ["%s (PU %s): %s" % (b.get("ls_name"), b.get("pu_name"), " ".join(
-        x for x in (b.get("result"), b.get("sense")) if x)) for b in parse_blocks(out)
-        if "result" in b and b.get("result") not in ("FORCED", "NOT_ACTIVE")]
-    return "; ".join(refused) or last_line(err, out)
-
-
-def parse_blocks(text):
-    """``key = value`` blocks (blank line or a repeated key ends one) -> list of dicts."""
-    objects, current = [], {}
-    for line in (text or "").splitlines():
-        match = _KV.match(line)
-        if not match:
-            if not line.strip() and current:
-                objects.append(current)
-                current = {}
-            continue
-        key, value = match.group(1).lower(), match.group(2)
-        if key in current:
-            objects.append(current)
-            current = {}
-        current[key] = value
-    if current:
-        objects.append(current)
-    return objects
-
-
-def _rc_name(value):
-    match = _HEXNAME.match(value.strip())
-    return match.group(1) if match else value.strip() or None
-
-
-def parse_error(text):
-    """``(primary_rc, secondary_rc, message)`` of a failed verb."""
-    found = {}
-    for key, value in _RC.findall(text or ""):
-        found.setdefault(key.lower(), value)
-    primary = _rc_name(found["primary_rc"]) if "primary_rc" in found else None
-    secondary = _rc_name(found["secondary_rc"]) if "secondary_rc" in found else None
-    return primary, secondary, found.get("message") or last_line(text)
-
-
-class SnaError(Exception):
-    def __init__(self, verb, rc, primary, secondary, message):
-        self.verb, self.rc, self.primary, self.secondary, self.message = verb, rc, primary, secondary, message
-        codes = "/".join(c for c in (primary, secondary) if c) or "exit %s" % rc
-        super().__init__("%s failed: %s: %s" % (verb, codes, message))
+def check_value(verb, key, value, param=None):
+    """OcfExit(OCF_ERR_CONFIGURED) when ``value`` breaks the product's rule for ``key`` of ``verb``
+    (the same rules the Ansible modules apply, from _sna_cli); ``param`` names the agent's
+    parameter when it is not ``key``."""
+    problem = value_problem(verb, key, value)
+    if problem:
+        raise OcfExit(OCF_ERR_CONFIGURED, "%s=%r: expected %s" % (param or key, value, problem))
 
 
 class Sna:
-    """The product's commands for one agent's parameters."""
+    """The product's commands for one agent's parameters; argv and parsing are _sna_cli's."""
 
     def __init__(self, agent):
-        flavour = agent.get("flavour")
-        if flavour not in FLAVOURS:
-            raise OcfExit(OCF_ERR_CONFIGURED, "flavour=%r: expected snaplus2 or cslinux" % flavour)
-        daemon, admin = FLAVOURS[flavour]
-        self.daemon = agent.get("daemon") or daemon
-        self.admin_cmd = agent.get("admin") or admin
+        try:
+            names = commands(agent.get("flavour"), daemon=agent.get("daemon"), admin=agent.get("admin"))
+        except SnaArgumentError as exc:
+            raise OcfExit(OCF_ERR_CONFIGURED, "flavour=%r: expected %s" % (
+                agent.get("flavour"), " or ".join(sorted(FLAVOURS)))) from exc
+        self.flavour = agent.get("flavour")
+        self.daemon = names["daemon"]
+        self.admin_cmd = names["admin"]
         self.env = parse_environment(agent.get("environment"))
 
     def installed(self, need_daemon=False):
@@ -294,58 +276,41 @@ class Sna:
         return [name for name in names if not which(name)]
 
     def admin_argv(self, verb, params=()):
-        words = ["%s=%s" % pair for pair in params]
-        return [self.admin_cmd, verb + ("," if words else "")] + [w + "," for w in words[:-1]] + words[-1:]
+        try:
+            return admin_argv(verb, dict(params), self.flavour, admin=self.admin_cmd)
+        except SnaArgumentError as exc:
+            raise OcfExit(OCF_ERR_CONFIGURED, str(exc)) from exc
 
     def admin(self, verb, params=(), timeout=None):
-        rc, out, err = run(self.admin_argv(verb, params), self.env, timeout)
+        argv = self.admin_argv(verb, params)
+        rc, out, err = run(argv, self.env, timeout)
         if rc != 0:
-            primary, secondary, message = parse_error(err or out)
-            raise SnaError(verb, rc, primary, secondary, message)
+            raise command_error(verb, argv, rc, out, err)
         return out
 
     def run_daemon(self, action, timeout=None):
-        return run([self.daemon, action], self.env, timeout)
+        return run(daemon_argv(action, self.flavour, daemon=self.daemon), self.env, timeout)
+
+    def force_argv(self, command, ls_names):
+        """The forced stale-node stop: the site's command, or the emulator's."""
+        try:
+            return force_stop_argv(command or None, self.flavour, daemon=self.daemon, ls_names=ls_names,
+                                   admin=self.admin_cmd)
+        except SnaArgumentError as exc:
+            raise OcfExit(OCF_ERR_CONFIGURED, str(exc)) from exc
 
     def query_node(self):
         """``(daemon_running, node dict or None)``."""
-        try:
-            out = self.admin("query_node")
-        except SnaError as exc:
-            if exc.primary == NOT_LOADED:
-                return False, None
-            if exc.secondary == "NODE_NOT_DEFINED":
-                return True, None
-            raise
-        blocks = parse_blocks(out)
-        return True, (blocks[0] if blocks else None)
+        argv = self.admin_argv("query_node")
+        return node_query_result(argv, *run(argv, self.env))
 
-    def query(self, verb, key, name):
-        """One object of query_port / query_ls (None: not defined); raises SnaError (daemon down...)."""
-        for obj in parse_blocks(self.admin(verb)):
-            if obj.get(key) == name:
-                return obj
-        return None
+    def query_ports(self):
+        """``{port_name: query_port block}``; raises SnaCommandError (daemon down...)."""
+        return parse_query_port(self.admin("query_port"))
 
-    def query_all(self, verb, key):
-        return {obj[key]: obj for obj in parse_blocks(self.admin(verb)) if key in obj}
-
-
-def force_stop_argv(command, daemon, admin, ls_names):
-    """The forced stale-node stop: the site's command (placeholders {daemon} {admin} {ls_name}) or
-    the emulator's ``{daemon} force_stop --ls NAME ...``."""
-    if not command:
-        argv = [daemon, "force_stop"]
-        for name in ls_names:
-            argv += ["--ls", name]
-        return argv
-    argv = []
-    for word in shlex.split(command):
-        if "{ls_name}" in word:
-            argv += [word.replace("{ls_name}", name) for name in ls_names]
-        else:
-            argv.append(word.replace("{daemon}", daemon).replace("{admin}", admin))
-    return argv
+    def query_lss(self):
+        """``{ls_name: query_ls block}``; raises SnaCommandError (daemon down...)."""
+        return parse_query_ls(self.admin("query_ls"))
 
 
 def wait_until(probe, timeout, step=0.1):

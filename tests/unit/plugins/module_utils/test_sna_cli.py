@@ -1,4 +1,5 @@
-"""Command builders and output parsers for the SNA stack's CLI.
+"""The SNA command-line layer (plugins/module_utils/_sna_cli.py, shared by the modules and the OCF
+agents): command builders, output parsers, return-code classification.
 
 The fixtures in fixtures/sna/ were printed by the project's SNA emulator (sna_emulator), captured
 with tests/unit/sna_emulator/capture_sna_fixtures.py.
@@ -10,14 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.failover.cluster.plugins.module_utils._sna import (
+from ansible_collections.failover.cluster.plugins.module_utils import _sna, _sna_cli
+from ansible_collections.failover.cluster.plugins.module_utils._sna_cli import (
     LS_STATES,
+    NOT_LOADED,
     SnaArgumentError,
+    SnaCommandError,
     admin_argv,
+    command_error,
     commands,
     daemon_argv,
     definition_diff,
+    force_failure_reason,
+    force_refusals,
     force_stop_argv,
+    last_line,
+    node_query_result,
     parse_blocks,
     parse_error,
     parse_query_ls,
@@ -135,6 +144,8 @@ def test_daemon_and_force_stop_argv():
         force_stop_argv(ls_names=["bad name"])
     with pytest.raises(SnaArgumentError):
         force_stop_argv("")
+    # explicit paths fill the placeholders (the agents' daemon/admin and the modules' *_path)
+    assert force_stop_argv("{admin} x {daemon}", daemon="/opt/d", admin="/opt/a") == ["/opt/a", "x", "/opt/d"]
 
 
 # ---------------------------------------------------------------- query output
@@ -246,14 +257,14 @@ description                 = PU HAPU1
 
 
 def test_pu_refusals_any_admits_everyone():
-    from ansible_collections.failover.cluster.plugins.module_utils._sna import pu_refusals
+    from ansible_collections.failover.cluster.plugins.module_utils._sna_cli import pu_refusals
 
     text = _PU.format(addresses="ANY", macs="ANY")
     assert pu_refusals(text, "198.51.100.50", {"node1": "02:00:00:00:00:11"}) == []
 
 
 def test_pu_refusals_address_and_mac():
-    from ansible_collections.failover.cluster.plugins.module_utils._sna import pu_refusals
+    from ansible_collections.failover.cluster.plugins.module_utils._sna_cli import pu_refusals
 
     text = _PU.format(addresses="198.51.100.50/32", macs="02:00:00:00:00:11")
     assert pu_refusals(text, "198.51.100.50", {"node1": "02:00:00:00:00:11", "node2": "02:00:00:00:00:12"}) == [
@@ -263,3 +274,78 @@ def test_pu_refusals_address_and_mac():
     assert pu_refusals(text, "198.51.100.50", {"node1": "x"}) == [
         "PU HAPU1 from 198.51.100.50 (allowed_addresses: 203.0.113.0/24)"
     ]
+
+
+# ---------------------------------------------------------------- return codes and failures
+
+
+def test_command_error_carries_the_return_codes():
+    argv = ["snapadmin", "start_ls,", "ls_name=LS2"]
+    exc = command_error("start_ls", argv, 1, "", fixture("error_port_not_started.txt"))
+    assert (exc.primary, exc.secondary, exc.rc, exc.argv) == ("STATE_CHECK", "PORT_NOT_STARTED", 1, argv)
+    assert str(exc) == "start_ls failed: STATE_CHECK/PORT_NOT_STARTED: port PORT2 of link station LS2 is not started " \
+                       "(start_port)"
+    assert exc.result() == {"primary_rc": "STATE_CHECK", "secondary_rc": "PORT_NOT_STARTED", "rc": 1}
+    assert not exc.daemon_down
+    assert command_error("query_port", argv, 5, "", fixture("error_not_loaded.txt")).daemon_down
+    # no return codes at all: the message is the output's last line, and the exit code is named
+    assert str(command_error("query_port", argv, 127, "", "x\nsnapadmin: not found\n")) == (
+        "query_port failed: x (exit 127)")
+    assert str(SnaCommandError("snap start", ["snap", "start"], 2, message="")) == "snap start failed (exit 2)"
+
+
+def test_node_query_result_tells_daemon_down_and_no_node_from_failures():
+    argv = ["snapadmin", "query_node"]
+    assert node_query_result(argv, 0, fixture("query_node_active.txt"), "")[1]["node_status"] == "ACTIVE"
+    assert node_query_result(argv, 0, fixture("query_node_active.txt"), "")[0] is True
+    assert node_query_result(argv, 5, "", fixture("error_not_loaded.txt")) == (False, None)
+    no_node = "snapadmin: query_node failed\nprimary_rc = STATE_CHECK\nsecondary_rc = NODE_NOT_DEFINED\n"
+    assert node_query_result(argv, 1, "", no_node) == (True, None)
+    with pytest.raises(SnaCommandError) as err:
+        node_query_result(argv, 1, "", fixture("error_no_response.txt"))
+    assert err.value.secondary == "NO_RESPONSE" and err.value.what == "query_node"
+    assert NOT_LOADED == "COMM_SUBSYSTEM_NOT_LOADED"
+
+
+def test_force_refusals_and_reason():
+    assert force_refusals(fixture("force_stop_forced.txt")) == []
+    assert force_refusals(fixture("force_stop_not_active.txt")) == []
+    out = ("ls_name = HALS1\npu_name = HAPU1\nresult = REFUSED\nsense = MAC_NOT_ALLOWED\n\n"
+           "ls_name = HALS2\npu_name = HAPU2\nresult = NOT_ACTIVE\nsense =\n")
+    assert [b["ls_name"] for b in force_refusals(out)] == ["HALS1"]
+    assert force_failure_reason(out, "") == "HALS1 (PU HAPU1): REFUSED MAC_NOT_ALLOWED"
+    assert force_failure_reason("", "snap: cannot read sna_node.cfg\n") == "snap: cannot read sna_node.cfg"
+    assert force_failure_reason("", "") == ""
+
+
+def test_value_problem_and_last_line():
+    assert _sna_cli.value_problem("define_node", "node_id", "05D12345") is None
+    assert _sna_cli.value_problem("define_node", "node_id", "05d12345") == "8 hexadecimal digits (upper case)"
+    assert _sna_cli.value_problem("stop_ls", "stop_type", "SOON") == "one of ORDERLY_STOP, IMMEDIATE_STOP"
+    assert _sna_cli.value_problem("define_ip_ls", "remote_udp_port", 70000) == "a UDP port number 1-65535"
+    assert last_line("", "a\n b \n\n") == "b"
+    assert last_line(None, "") == ""
+
+
+def test_the_old_import_path_reexports_the_layer():
+    """_sna is the layer under its older name: the same objects, nothing of its own."""
+    for name in _sna.__all__:
+        assert getattr(_sna, name) is getattr(_sna_cli, name), name
+    assert _sna.VERBS is _sna_cli.VERBS
+    public = {n for n in vars(_sna_cli) if not n.startswith("_") and n != "annotations"}
+    assert public - {"ipaddress", "re", "shlex"} == set(_sna.__all__)
+
+
+def test_the_layer_is_standard_library_only():
+    """The OCF agents import it on the nodes, outside Ansible: no ansible import, no relative import."""
+    import ast
+
+    tree = ast.parse(Path(_sna_cli.__file__).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "relative import"
+            imported.add(node.module.split(".")[0])
+    assert imported == {"__future__", "ipaddress", "re", "shlex"}
