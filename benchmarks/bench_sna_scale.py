@@ -2,7 +2,7 @@
 """The SNA definitions step at 4, 16 and 64 link stations: one module call per link station
 against one batched call (sna_definitions), on a lab node, in the same run.
 
-Brings up a one-host namespace lab (host ``gw1``, prefix ``bsna`` or --prefix), installs the SNA
+Brings up a one-host namespace lab (host ``gw1``, prefix ``bnsna`` or --prefix), installs the SNA
 emulator on it, and for each link-station count runs two forms of the definitions step with
 ``ansible-playbook`` (no fact gathering), timing each run from start to end:
 
@@ -24,7 +24,7 @@ run adds Ansible's per-task cost, which is what batching saves most.
 
 Run as root from the checkout (after scripts/setup), under the lab lock on a shared machine:
   flock /tmp/fc-lab.lock timeout 900 .venv/bin/python benchmarks/bench_sna_scale.py [--counts 4,16,64]
-      [--json out.json] [--prefix bsna]
+      [--json out.json] [--prefix bnsna]
   .venv/bin/python benchmarks/bench_sna_scale.py --local [--counts 4,16,64]     # no lab
 Figures only: nothing is asserted about timing. The lab is torn down at the end, whatever happens.
 """
@@ -225,7 +225,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", default="4,16,64", help="link-station counts (default 4,16,64)")
     parser.add_argument("--json", help="write the figures to this file")
-    parser.add_argument("--prefix", default="bsna", help="lab prefix (default bsna)")
+    parser.add_argument("--prefix", default="bnsna", help="lab prefix (default bnsna)")
     parser.add_argument("--local", action="store_true", help="module processes on this machine, no lab")
     args = parser.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
