@@ -21,7 +21,8 @@ def _modules_with_sna_options():
 
 def test_the_sna_group_holds_every_module_with_the_sna_options():
     groups = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]
-    assert sorted(groups["sna"]) == _modules_with_sna_options() == ["sna_link_station", "sna_node", "sna_port"]
+    assert sorted(groups["sna"]) == _modules_with_sna_options() == [
+        "sna_definitions", "sna_link_station", "sna_node", "sna_port"]
 
 
 def test_module_defaults_of_the_group_reach_the_module(tmp_path):

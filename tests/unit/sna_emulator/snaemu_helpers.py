@@ -189,6 +189,13 @@ class SnaHost:
         )
         return Result(proc)
 
+    def pause(self) -> None:
+        """The remote host (or the network to it) goes silent."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.proc.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGCONT)

@@ -7,6 +7,7 @@ import os
 import socket
 import socketserver
 import threading
+import time
 from pathlib import Path
 
 
@@ -14,14 +15,34 @@ class NotRunning(Exception):
     """Nothing answers on the control socket."""
 
 
+# Connections the daemon's listen queue holds before it accepts them: many clients (64 link
+# stations started at once by the cluster) connect within the same few milliseconds.
+BACKLOG = 256
+# A full queue makes connect() fail at once (EAGAIN); the client tries again for this long.
+CONNECT_PATIENCE = 10.0
+
+
+def _connect(sock: socket.socket, path: Path, patience: float) -> None:
+    deadline = time.monotonic() + patience
+    delay = 0.005
+    while True:
+        try:
+            sock.connect(str(path))
+            return
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            raise NotRunning(str(exc)) from None
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+
 def request(path: Path, payload: dict, timeout: float = 60.0) -> dict:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
-        try:
-            sock.connect(str(path))
-        except (FileNotFoundError, ConnectionRefusedError) as exc:
-            raise NotRunning(str(exc)) from None
+        _connect(sock, path, min(timeout, CONNECT_PATIENCE))
         sock.sendall(json.dumps(payload).encode() + b"\n")
         data = b""
         while not data.endswith(b"\n"):
@@ -60,6 +81,7 @@ def serve(path: Path, handler) -> socketserver.UnixStreamServer:
 
     class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         daemon_threads = True
+        request_queue_size = BACKLOG
 
     if path.exists() or path.is_symlink():
         path.unlink()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import heapq
 import ipaddress
 import json
 import logging
@@ -49,9 +50,14 @@ def read_arp(path: Path) -> dict[str, str]:
     return table
 
 
+PENDING = "PENDING_ACTIVE"  # an ACTPU accepted, its answer held back by the activation delay
+HELD = ("ACTIVE", PENDING)  # states in which a PU belongs to one node
+
+
 class PU:
-    def __init__(self, name: str, addresses=(), macs=(), description: str = ""):
+    def __init__(self, name: str, addresses=(), macs=(), description: str = "", act_delay: float | None = None):
         self.name = name
+        self.act_delay = act_delay  # None: the host's delay
         self.allowed_addresses = [ipaddress.ip_network(a.strip(), strict=False) for a in addresses if a.strip()]
         self.allowed_macs = {m.strip().lower() for m in macs if m.strip()}
         self.description = description
@@ -86,6 +92,7 @@ class PU:
             "allowed_addresses": " ".join(str(n) for n in self.allowed_addresses) or "ANY",
             "allowed_macs": " ".join(sorted(self.allowed_macs)) or "ANY",
             "description": self.description,
+            "act_delay": "" if self.act_delay is None else f"{self.act_delay:g}",
         }
 
 
@@ -98,6 +105,7 @@ class Host:
         stale_timeout: float = 0.0,
         ka_interval: float = 5.0,
         arp_table: Path = Path("/proc/net/arp"),
+        act_delay: float = 0.0,
     ):
         self.listen = listen
         self.pus = {pu.name: pu for pu in pus}
@@ -105,6 +113,10 @@ class Host:
         self.stale_timeout = stale_timeout
         self.ka_interval = ka_interval
         self.arp_table = arp_table
+        self.act_delay = act_delay  # seconds before an ACTPU is answered (a slow mainframe); per PU too
+        self.due: list[tuple[float, int, str, str, tuple]] = []  # (when, seq, pu, corr, addr) of held answers
+        self.seq = 0
+        self.wake = threading.Condition()
         self.lock = threading.RLock()
         self.stopping = threading.Event()
         self.sock: socket.socket | None = None
@@ -189,7 +201,7 @@ class Host:
             log.info("ACTPU %s from %s refused: %s", pu.name, addr, sense)
             answer("REFUSED", sense, message)
             return
-        if pu.state == "ACTIVE" and pu.owner.get("instance") != msg.get("instance"):
+        if pu.state in HELD and pu.owner.get("instance") != msg.get("instance"):
             log.info(
                 "ACTPU %s from %s (%s) refused: active for %s",
                 pu.name,
@@ -199,15 +211,58 @@ class Host:
             )
             answer("REFUSED", "NODE_ACTIVE_ELSEWHERE", "", {**pu.owner, "since": iso(pu.since)})
             return
-        if not (pu.state == "ACTIVE" and pu.corr == msg.get("corr")):  # not a retransmission
-            pu.state, pu.session, pu.corr, pu.since = "ACTIVE", new_id(), str(msg.get("corr")), time.time()
-            pu.last_heard = pu.last_ka = time.monotonic()
-            pu.activations += 1
-            pu.owner = {key: str(msg.get(key, "")) for key in ("cp_name", "node_id", "instance", "hostname", "ls")}
-            pu.owner.update(address=addr[0], port=str(addr[1]), mac=mac)
-            log.info("PU %s ACTIVE for %s at %s, session %s", pu.name, pu.owner["cp_name"], addr, pu.session)
+        corr = str(msg.get("corr"))
+        if pu.state == PENDING and pu.corr == corr:
+            return  # a retransmission while the delay runs: the held answer goes out when it ends
+        if pu.state == "ACTIVE" and pu.corr == corr:
+            answer("OK")  # a retransmission of an activation already answered
+            return
+        owner = {key: str(msg.get(key, "")) for key in ("cp_name", "node_id", "instance", "hostname", "ls")}
+        owner.update(address=addr[0], port=str(addr[1]), mac=mac)
+        delay = self.act_delay if pu.act_delay is None else pu.act_delay
+        if delay > 0:
+            pu.state, pu.session, pu.corr, pu.owner = PENDING, "", corr, owner
+            log.info("PU %s PENDING_ACTIVE for %s at %s, answer in %g s", pu.name, owner["cp_name"], addr, delay)
             self._write_status()
+            self._hold(delay, pu.name, corr, addr)
+            return
+        self._activate(pu, corr, owner)
         answer("OK")
+
+    def _activate(self, pu: PU, corr: str, owner: dict) -> None:
+        pu.state, pu.session, pu.corr, pu.since = "ACTIVE", new_id(), corr, time.time()
+        pu.last_heard = pu.last_ka = time.monotonic()
+        pu.activations += 1
+        pu.owner = owner
+        log.info("PU %s ACTIVE for %s at %s, session %s", pu.name, owner["cp_name"], owner["address"], pu.session)
+        self._write_status()
+
+    # ---------------------------------------------------------------- activation delay
+    def _hold(self, delay: float, pu_name: str, corr: str, addr: tuple) -> None:
+        """Answer this ACTPU after ``delay`` seconds without holding up anything else."""
+        with self.wake:
+            self.seq += 1
+            heapq.heappush(self.due, (time.monotonic() + delay, self.seq, pu_name, corr, addr))
+            self.wake.notify()
+
+    def _delay_loop(self) -> None:
+        while not self.stopping.is_set():
+            with self.wake:
+                while not self.due or self.due[0][0] > time.monotonic():
+                    if self.stopping.is_set():
+                        return
+                    self.wake.wait(min(0.2, self.due[0][0] - time.monotonic()) if self.due else 0.2)
+                _when, _seq, pu_name, corr, addr = heapq.heappop(self.due)
+            with self.lock:
+                pu = self.pus[pu_name]
+                if pu.state != PENDING or pu.corr != corr:
+                    continue  # forced out, released or superseded meanwhile
+                self._activate(pu, corr, pu.owner)
+                self._send(
+                    encode("ACTPU_RSP", corr=corr, pu=pu.name, result="OK", sense="", message="",
+                           session=pu.session, owner={}),
+                    addr,
+                )
 
     def _force(self, pu: PU | None, msg: dict, addr: tuple) -> None:
         def answer(result: str, sense: str = "", owner: dict | None = None) -> None:
@@ -225,7 +280,7 @@ class Host:
         if sense:
             answer("REFUSED", sense)
             return
-        if pu.state != "ACTIVE":
+        if pu.state not in HELD:
             answer("NOT_ACTIVE")
             return
         owner = dict(pu.owner)
@@ -279,7 +334,7 @@ class Host:
                 return {"ok": True, "objects": [pu.query() for pu in pus]}
             if op == "release" and name:
                 pu = self.pus[name]
-                if pu.state == "ACTIVE":
+                if pu.state in HELD:
                     self._send(
                         encode("DACTPU", corr=new_id(), pu=pu.name, session=pu.session, reason="RELEASED"),
                         (pu.owner["address"], int(pu.owner["port"])),
@@ -300,6 +355,7 @@ class Host:
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         threading.Thread(target=self._timer_loop, name="timers", daemon=True).start()
+        threading.Thread(target=self._delay_loop, name="delays", daemon=True).start()
         log.info(
             "remote SNA host listening on %s UDP %s, PUs %s",
             self.listen[0],
@@ -314,6 +370,8 @@ class Host:
             msg = decode(data)
             if msg is not None:
                 self.on_message(msg, addr)
+        with self.wake:
+            self.wake.notify_all()
         server.shutdown()
         server.server_close()
         for name in ("snahost.sock", "snahost.pid"):
@@ -329,7 +387,7 @@ def _split_list(value: str) -> list[str]:
 def parse_pu_option(spec: str) -> PU:
     """``NAME[,address=A][,mac=M][,description=D]`` (address and mac may repeat)."""
     name, *rest = spec.split(",")
-    addresses, macs, desc = [], [], ""
+    addresses, macs, desc, delay = [], [], "", None
     for item in rest:
         key, _sep, value = item.partition("=")
         if key == "address":
@@ -338,9 +396,21 @@ def parse_pu_option(spec: str) -> PU:
             macs.append(value)
         elif key == "description":
             desc = value
+        elif key == "act_delay":
+            delay = _delay(value, f"--pu {spec}")
         else:
             raise ValueError(f"--pu {spec}: unknown item {item}")
-    return PU(name.strip(), addresses, macs, desc)
+    return PU(name.strip(), addresses, macs, desc, delay)
+
+
+def _delay(value, where: str) -> float:
+    try:
+        delay = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: act_delay {value!r} is not a number of seconds") from None
+    if not 0 <= delay <= 600:
+        raise ValueError(f"{where}: act_delay {value!r} must be 0 to 600 seconds")
+    return delay
 
 
 def load_config(path: Path) -> tuple[dict, list[PU]]:
@@ -354,6 +424,7 @@ def load_config(path: Path) -> tuple[dict, list[PU]]:
             _split_list(parser[section].get("allowed_addresses", "")),
             _split_list(parser[section].get("allowed_macs", "")),
             parser[section].get("description", ""),
+            _delay(parser[section]["act_delay"], f"[{section}]") if parser[section].get("act_delay") else None,
         )
         for section in parser.sections()
         if section.lower().startswith("pu ")
@@ -379,6 +450,7 @@ def _run(args) -> int:
         stale_timeout=float(args.stale_timeout if args.stale_timeout is not None else host_cfg.get("stale_timeout", 0)),
         ka_interval=float(args.ka_interval if args.ka_interval is not None else host_cfg.get("ka_interval", 5)),
         arp_table=Path(args.arp_table or host_cfg.get("arp_table", "/proc/net/arp")),
+        act_delay=_delay(args.act_delay if args.act_delay is not None else host_cfg.get("act_delay", 0), "act_delay"),
     ).run()
 
 
@@ -393,6 +465,9 @@ def main(prog: str, argv: list[str]) -> int:
     run.add_argument("--stale-timeout", type=float, help="release a PU whose owner is silent this long (0: never)")
     run.add_argument("--ka-interval", type=float, help="keepalive period towards owners, s (default 5)")
     run.add_argument("--arp-table", help="neighbour table to read MACs from (default /proc/net/arp)")
+    run.add_argument(
+        "--act-delay", type=float, help="seconds before an activation is answered (a slow host; default 0)"
+    )
     for name, text in (
         ("query", "print PUs as key = value blocks"),
         ("release", "force a PU free (admin)"),

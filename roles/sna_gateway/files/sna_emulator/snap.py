@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -122,65 +123,90 @@ def force_stop(prog: str, settings: Settings, ls_names: list[str], source: str |
     if unknown:
         print(f"{prog}: no link station {', '.join(unknown)} in {settings.config}", file=sys.stderr)
         return 2
-    results = []
-    for name in ls_names or list(lss):
-        ls = lss[name]
-        port = ports.get(ls["port_name"], {})
-        results.append(_force_one(settings, node, ls, source or port.get("local_ip", "")))
+    names = ls_names or list(lss)
+    results = _force_all(settings, node, [(lss[n], source or ports.get(lss[n]["port_name"], {}).get("local_ip", ""))
+                                          for n in names])
     print(format_blocks(results), end="")
     return 0 if all(r["result"] in ("FORCED", "NOT_ACTIVE") for r in results) else 4
 
 
-def _force_one(settings: Settings, node: dict, ls: dict, source: str) -> dict:
-    out = {
-        "ls_name": ls["ls_name"],
-        "pu_name": ls["pu_name"],
-        "remote": f"{ls['remote_ip_host']}:{ls['remote_udp_port']}",
-        "source": source,
-    }
+def _force_all(settings: Settings, node: dict, items: list[tuple[dict, str]]) -> list[dict]:
+    """Send every FORCE_DACTPU at once (one socket per source address) and collect the answers
+    within one activation timeout: 64 PUs behind a silent remote cost one timeout, not 64."""
+    results: list[dict] = []
+    pending: dict[str, tuple[int, bytes, tuple, socket.socket]] = {}  # corr -> (index, request, remote, sock)
+    socks: dict[str, socket.socket] = {}
     try:
-        remote = resolve(ls["remote_ip_host"], int(ls["remote_udp_port"]))
-        sock = socket.socket(socket.AF_INET6 if ":" in remote[0] else socket.AF_INET, socket.SOCK_DGRAM)
-    except OSError as exc:
-        return {**out, "result": "REFUSED", "sense": "REMOTE_HOST_UNKNOWN", "message": str(exc)}
-    with sock:
-        try:
-            if source:
-                sock.bind((source, 0))
-        except OSError as exc:
-            return {**out, "result": "REFUSED", "sense": "LOCAL_ADDRESS_NOT_AVAILABLE", "message": exc.strerror}
-        corr = new_id()
-        request = encode(
-            "FORCE_DACTPU",
-            corr=corr,
-            pu=ls["pu_name"],
-            cp_name=node["fqcp_name"],
-            instance=f"{socket.gethostname()}:force:{corr[:6]}",
-            hostname=socket.gethostname(),
-        )
-        deadline = time.monotonic() + settings.act_timeout
-        while time.monotonic() < deadline:
+        for index, (ls, source) in enumerate(items):
+            out = {
+                "ls_name": ls["ls_name"],
+                "pu_name": ls["pu_name"],
+                "remote": f"{ls['remote_ip_host']}:{ls['remote_udp_port']}",
+                "source": source,
+            }
+            results.append(out)
             try:
-                sock.sendto(request, remote)
+                remote = resolve(ls["remote_ip_host"], int(ls["remote_udp_port"]))
             except OSError as exc:
-                return {**out, "result": "REFUSED", "sense": "LOCAL_ADDRESS_NOT_AVAILABLE", "message": exc.strerror}
-            sock.settimeout(max(0.05, min(1.0, settings.act_timeout / 4, deadline - time.monotonic())))
-            try:
-                data = sock.recvfrom(MAX_DATAGRAM)[0]
-            except TimeoutError:
+                out.update(result="REFUSED", sense="REMOTE_HOST_UNKNOWN", message=str(exc))
                 continue
-            msg = decode(data)
-            if msg and msg.get("type") == "FORCE_RSP" and msg.get("corr") == corr:
-                owner = msg.get("owner") or {}
-                return {
-                    **out,
-                    "result": msg.get("result"),
-                    "sense": msg.get("sense") or "",
-                    "previous_owner_cp_name": owner.get("cp_name", ""),
-                    "previous_owner_hostname": owner.get("hostname", ""),
-                    "previous_owner_address": owner.get("address", ""),
-                }
-    return {**out, "result": "NO_RESPONSE", "sense": "NO_RESPONSE"}
+            family = socket.AF_INET6 if ":" in remote[0] else socket.AF_INET
+            key = f"{family}/{source}"
+            if key not in socks:
+                sock = socket.socket(family, socket.SOCK_DGRAM)
+                try:
+                    if source:
+                        sock.bind((source, 0))
+                except OSError as exc:
+                    sock.close()
+                    out.update(result="REFUSED", sense="LOCAL_ADDRESS_NOT_AVAILABLE", message=exc.strerror)
+                    continue
+                socks[key] = sock
+            corr = new_id()
+            request = encode(
+                "FORCE_DACTPU",
+                corr=corr,
+                pu=ls["pu_name"],
+                cp_name=node["fqcp_name"],
+                instance=f"{socket.gethostname()}:force:{corr[:6]}",
+                hostname=socket.gethostname(),
+            )
+            pending[corr] = (index, request, remote, socks[key])
+        deadline = time.monotonic() + settings.act_timeout
+        retry = max(0.05, min(1.0, settings.act_timeout / 4))
+        while pending and time.monotonic() < deadline:
+            for corr, (index, request, remote, sock) in list(pending.items()):
+                try:
+                    sock.sendto(request, remote)
+                except OSError as exc:
+                    results[index].update(result="REFUSED", sense="LOCAL_ADDRESS_NOT_AVAILABLE", message=exc.strerror)
+                    del pending[corr]
+            round_end = min(deadline, time.monotonic() + retry)
+            while pending and time.monotonic() < round_end:
+                ready = select.select(list(socks.values()), [], [], max(0.0, round_end - time.monotonic()))[0]
+                for sock in ready:
+                    try:
+                        data = sock.recvfrom(MAX_DATAGRAM)[0]
+                    except OSError:
+                        continue
+                    msg = decode(data)
+                    if not msg or msg.get("type") != "FORCE_RSP" or msg.get("corr") not in pending:
+                        continue
+                    index = pending.pop(msg["corr"])[0]
+                    owner = msg.get("owner") or {}
+                    results[index].update(
+                        result=msg.get("result"),
+                        sense=msg.get("sense") or "",
+                        previous_owner_cp_name=owner.get("cp_name", ""),
+                        previous_owner_hostname=owner.get("hostname", ""),
+                        previous_owner_address=owner.get("address", ""),
+                    )
+        for index, *_rest in pending.values():
+            results[index].update(result="NO_RESPONSE", sense="NO_RESPONSE")
+    finally:
+        for sock in socks.values():
+            sock.close()
+    return results
 
 
 def main(prog: str, argv: list[str]) -> int:

@@ -75,6 +75,7 @@ class Snapd:
         self.ports: dict[str, Port] = {}
         self.lss: dict[str, LinkStation] = {}
         self.waiters: dict[str, Waiter] = {}
+        self.sessions: dict[str, LinkStation] = {}  # session id -> link station (datagrams name the session)
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{new_id()[:6]}"
         self.stopping = threading.Event()
         self.sigterm = threading.Event()
@@ -237,8 +238,9 @@ class Snapd:
     def _stop_port(self, port: Port, stop_type: str, reason: str) -> None:
         if port.state == NOT_ACTIVE:
             return
-        for ls in [ls for ls in self.lss.values() if ls.defn["port_name"] == port.name]:
-            self._stop_ls(ls, stop_type, reason)
+        with self.lock:
+            users = [ls for ls in self.lss.values() if ls.defn["port_name"] == port.name]
+        self._stop_lss(users, stop_type, reason)
         with self.lock:
             if port.sock:
                 port.sock.close()
@@ -315,6 +317,13 @@ class Snapd:
 
     def v_start_ls(self, p: dict) -> None:
         with self.lock:
+            defn = dict(self._ls(p["ls_name"]).defn)
+        unresolved: OSError | None = None
+        try:  # name resolution outside the lock: 64 starts at once must not queue behind one lookup
+            remote = resolve(defn["remote_ip_host"], int(defn["remote_udp_port"]))
+        except OSError as exc:
+            remote, unresolved = None, exc
+        with self.lock:
             ls = self._ls(p["ls_name"])
             self._need_node()
             port = self.ports[ls.defn["port_name"]]
@@ -328,11 +337,16 @@ class Snapd:
                 raise SnaError.of("ALREADY_STARTING", f"link station {ls.name} is already being activated")
             if ls.state == PENDING_INACTIVE:
                 raise SnaError.of("ALREADY_STOPPING", f"link station {ls.name} is being deactivated")
-            try:
-                ls.remote = resolve(ls.defn["remote_ip_host"], int(ls.defn["remote_udp_port"]))
-            except OSError as exc:
+            if ls.defn != defn:  # redefined meanwhile: resolve the new definition (rare; under the lock)
+                defn = ls.defn
+                try:
+                    remote = resolve(defn["remote_ip_host"], int(defn["remote_udp_port"]))
+                except OSError as exc:
+                    remote, unresolved = None, exc
+            if remote is None:
                 ls.last_error = "REMOTE_HOST_UNKNOWN"
-                raise SnaError.of("REMOTE_HOST_UNKNOWN", f"{ls.defn['remote_ip_host']}: {exc}") from None
+                raise SnaError.of("REMOTE_HOST_UNKNOWN", f"{defn['remote_ip_host']}: {unresolved}")
+            ls.remote = remote
             ls.state, ls.last_error = PENDING_ACTIVE, ""
             corr = new_id()
             waiter = self.waiters[corr] = Waiter()
@@ -389,7 +403,8 @@ class Snapd:
                     )
                 raise SnaError.of(sense if sense in _REMOTE_SENSES else "UNKNOWN_PU", detail)
             now = time.time()
-            ls.state, ls.session, ls.since = ACTIVE, msg["session"], now
+            self._set_session(ls, msg["session"])
+            ls.state, ls.since = ACTIVE, now
             ls.last_heard = ls.last_ka = time.monotonic()
             ls.activations += 1
             log.info("link station %s ACTIVE, session %s", ls.name, ls.session)
@@ -400,34 +415,50 @@ class Snapd:
         self._stop_ls(ls, p["stop_type"], "ORDERLY" if p["stop_type"] == "ORDERLY_STOP" else "IMMEDIATE")
 
     def _stop_ls(self, ls: LinkStation, stop_type: str, reason: str) -> None:
+        self._stop_lss([ls], stop_type, reason)
+
+    def _stop_lss(self, lss: list[LinkStation], stop_type: str, reason: str) -> None:
+        """Stop link stations side by side: every DACTPU goes out at once and an orderly stop waits
+        for all answers within one ``stop_timeout`` (a port with 64 link stations and a silent
+        remote host stops in one timeout, not 64)."""
+        stopping: list[tuple[LinkStation, Port, Waiter, str, bytes]] = []
         with self.lock:
-            if ls.state == NOT_ACTIVE:
-                return
-            if ls.state == PENDING_ACTIVE:
-                ls.state, ls.last_error = NOT_ACTIVE, "ACTIVATION_CANCELLED"
-                return
-            port = self.ports.get(ls.defn["port_name"])
-            if ls.state == PENDING_INACTIVE or port is None or port.state != ACTIVE:
-                return
-            ls.state = PENDING_INACTIVE
-            corr = new_id()
-            waiter = self.waiters[corr] = Waiter()
-            message = encode("DACTPU", corr=corr, pu=ls.defn["pu_name"], session=ls.session, reason=reason)
+            for ls in lss:
+                if ls.state == NOT_ACTIVE:
+                    continue
+                if ls.state == PENDING_ACTIVE:
+                    ls.state, ls.last_error = NOT_ACTIVE, "ACTIVATION_CANCELLED"
+                    continue
+                port = self.ports.get(ls.defn["port_name"])
+                if ls.state == PENDING_INACTIVE or port is None or port.state != ACTIVE:
+                    continue
+                ls.state = PENDING_INACTIVE
+                corr = new_id()
+                waiter = self.waiters[corr] = Waiter()
+                message = encode("DACTPU", corr=corr, pu=ls.defn["pu_name"], session=ls.session, reason=reason)
+                stopping.append((ls, port, waiter, corr, message))
         if stop_type == "IMMEDIATE_STOP":
-            self._send(port, message, ls.remote)
+            for ls, port, _waiter, _corr, message in stopping:
+                self._send(port, message, ls.remote)
         else:
             deadline = time.monotonic() + self.s.stop_timeout
             retry = max(0.05, min(0.5, self.s.stop_timeout / 4))
-            while time.monotonic() < deadline:
-                self._send(port, message, ls.remote)
-                if waiter.event.wait(min(retry, max(0.0, deadline - time.monotonic()))):
-                    break
-            if waiter.msg is None:
+            waiting = list(stopping)
+            while waiting and time.monotonic() < deadline:
+                for ls, port, _waiter, _corr, message in waiting:
+                    self._send(port, message, ls.remote)
+                round_end = min(deadline, time.monotonic() + retry)
+                for _ls, _port, waiter, _corr, _message in waiting:
+                    waiter.event.wait(max(0.0, round_end - time.monotonic()))
+                waiting = [item for item in waiting if item[2].msg is None]
+            for ls, *_rest in waiting:
                 log.warning("link station %s: no answer to the deactivation, stopping anyway", ls.name)
         with self.lock:
-            self.waiters.pop(corr, None)
-            ls.state, ls.session = NOT_ACTIVE, None
-            log.info("link station %s stopped (%s)", ls.name, reason)
+            for ls, _port, _waiter, corr, _message in stopping:
+                self.waiters.pop(corr, None)
+                self._set_session(ls, None)
+                ls.state = NOT_ACTIVE
+                log.info("link station %s stopped (%s)", ls.name, reason)
 
     # ---------------------------------------------------------------- network
     def _send(self, port: Port, data: bytes, addr: tuple | None) -> None:
@@ -439,10 +470,18 @@ class Snapd:
         except OSError as exc:
             log.warning("port %s: send to %s failed: %s", port.name, addr, exc)
 
+    def _set_session(self, ls: LinkStation, session: str | None) -> None:
+        """Change a link station's session and the index the receive path looks sessions up in."""
+        if ls.session and self.sessions.get(ls.session) is ls:
+            del self.sessions[ls.session]
+        ls.session = session
+        if session:
+            self.sessions[session] = ls
+
     def _by_session(self, port: Port, msg: dict) -> LinkStation | None:
-        for ls in self.lss.values():
-            if ls.session and ls.session == msg.get("session") and ls.defn["port_name"] == port.name:
-                return ls
+        ls = self.sessions.get(str(msg.get("session") or ""))
+        if ls and ls.session and ls.defn["port_name"] == port.name:
+            return ls
         return None
 
     def _receive(self, port: Port, sock: socket.socket) -> None:
@@ -479,7 +518,8 @@ class Snapd:
                     port, encode("DACTPU_RSP", corr=msg.get("corr"), pu=msg.get("pu"), session=msg.get("session")), addr
                 )
                 if ls and ls.state in (ACTIVE, PENDING_INACTIVE):
-                    ls.state, ls.session = NOT_ACTIVE, None
+                    self._set_session(ls, None)
+                    ls.state = NOT_ACTIVE
                     ls.last_error = f"REMOTE_DEACTIVATED_{msg.get('reason', 'UNKNOWN')}"
                     log.warning("link station %s deactivated by the remote host (%s)", ls.name, msg.get("reason"))
 
@@ -493,7 +533,8 @@ class Snapd:
                         continue
                     port = self.ports.get(ls.defn["port_name"])
                     if now - ls.last_heard > self.s.ka_interval * self.s.ka_misses:
-                        ls.state, ls.session, ls.last_error = NOT_ACTIVE, None, "PEER_LOST"
+                        self._set_session(ls, None)
+                        ls.state, ls.last_error = NOT_ACTIVE, "PEER_LOST"
                         log.warning("link station %s lost its peer: NOT_ACTIVE", ls.name)
                     elif port and now - ls.last_ka >= self.s.ka_interval:
                         ls.last_ka = now
