@@ -45,8 +45,7 @@ def _devices(devices):
 def compile_fencing(devices):
     """The ``<primitive>`` of the fencing resource for the lock disks ``devices`` (a list of paths)."""
     rid = ids.fencing_id()
-    prim = ET.Element("primitive", {"id": rid, "class": AGENT_CLASS, "type": AGENT_TYPE,
-                                     "description": DESCRIPTION})
+    prim = ET.Element("primitive", {"id": rid, "class": AGENT_CLASS, "type": AGENT_TYPE, "description": DESCRIPTION})
     params = ET.SubElement(prim, "instance_attributes", {"id": ids.fencing_part_id("ia")})
     ET.SubElement(params, "nvpair", {"id": ids.fencing_part_id("ia-devices"), "name": "devices",
                                      "value": DEVICE_SEPARATOR.join(_devices(devices))})

@@ -100,15 +100,13 @@ def test_merge_refuses_a_foreign_object_with_the_fencing_id():
 
 
 def test_a_package_may_not_be_named_like_the_fencing_resource():
-    from ansible_collections.failover.cluster.plugins.module_utils._model.package import build_packages
-    cluster = {"name": "c", "nodes": [{"name": "n1", "addresses": ["198.51.100.11/24"]},
-                                     {"name": "n2", "addresses": ["198.51.100.12/24"]}],
-               "quorum_server": {"host": "qs", "address": "198.51.100.10"}}
-    from ansible_collections.failover.cluster.plugins.module_utils._model.cluster import build_cluster
     from ansible_collections.failover.cluster.plugins.module_utils._model.errors import SpecError
+    from ansible_collections.failover.cluster.plugins.module_utils._model.package import build_packages
+
+    nodes = [{"name": "n1", "addresses": ["198.51.100.11/24"]}, {"name": "n2", "addresses": ["198.51.100.12/24"]}]
+    cluster = {"name": "c", "nodes": nodes, "quorum_server": {"host": "qs", "address": "198.51.100.10"}}
+    package = {"package_name": "sbd-fencing", "services": [{"service_name": "s", "service_cmd": "/usr/bin/true"}]}
     with pytest.raises(SpecError) as caught:
-        build_packages([{"package_name": "sbd-fencing",
-                         "services": [{"service_name": "s", "service_cmd": "/usr/bin/true"}]}],
-                       build_cluster(cluster)[0])
+        build_packages([package], cluster)
     assert caught.value.errors == ["packages[0].package_name: sbd-fencing is reserved: its resource id "
                                    "fc.sbd-fencing is the collection's fencing resource"]
