@@ -46,6 +46,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from ansible_collections.failover.cluster.plugins.module_utils._model import cib as cibmodel
+from ansible_collections.failover.cluster.plugins.module_utils._model import fencing, ids
 from ansible_collections.failover.cluster.plugins.module_utils._model.errors import CompileError
 
 CIB_OLD_DATA = 103  # CRM_EX_OLD: the CIB moved on since the patch's source version
@@ -131,7 +132,7 @@ def pretty(elements):
 def dangling_references(cib_xml):
     """Collection-managed constraints (``fc.<package>.*``) that name a resource missing from the CIB."""
     root = ET.fromstring(cib_xml) if isinstance(cib_xml, str) else cib_xml
-    ids = {element.get("id") for element in root.iter() if element.get("id")}
+    present = {element.get("id") for element in root.iter() if element.get("id")}
     conf = root.find("configuration")
     constraints = conf.find("constraints") if conf is not None else None
     problems = []
@@ -143,36 +144,35 @@ def dangling_references(cib_xml):
         top = cibmodel.resource_id(name)
         for attr in ("rsc", "with-rsc", "first", "then"):
             target = element.get(attr)
-            if target and target != top and target not in ids:
+            if target and target != top and target not in present:
                 other = target[len(cibmodel.ID_PREFIX):] if target.startswith(cibmodel.ID_PREFIX) else target
                 problems.append("package {0} depends on package {1}, which is neither in this task nor in "
                                 "the cluster (or this task removes it)".format(name, other))
     return sorted(set(problems))
 
 
-class Plan:
-    """What applying ``desired`` and removing ``remove`` would do to ``live_xml``."""
+class _CibPlan:
+    """Live CIB XML + the new CIB XML -> the top-level objects that change, diff and versioned XML.
 
-    def __init__(self, live_xml, desired, remove=()):
+    ``may_change(key)`` says which objects (``resources/<id>``, ``constraints/<id>``) the merge
+    that made ``new_xml`` can have touched: only those are compared (a CIB of 500 packages).
+    """
+
+    def __init__(self, live_xml, new_xml, may_change, problems=()):
         self.live_xml = live_xml
-        self.desired = desired
-        self.remove = list(remove)
-        self.new_xml = cibmodel.merge(live_xml, desired, list(desired), self.remove)
+        self.new_xml = new_xml
         # parse each CIB once (a CIB with 200 packages is ~1 MB of XML)
         self._live_root = ET.fromstring(live_xml)
-        self._new_root = ET.fromstring(self.new_xml)
+        self._new_root = ET.fromstring(new_xml)
         old = _index(self._live_root)
         new = _index(self._new_root)
-        # merge() keeps every object of the other packages and foreign objects as it was: only the objects
-        # of the packages in this task (and the cli-*/fc-noswitch- constraints of removed ones) can differ
-        targets = set(desired) | set(self.remove)
         self.changes = {
             "added": sorted(k for k in new if k not in old),
             "removed": sorted(k for k in old if k not in new),
-            "changed": sorted(k for k in new if k in old and _may_change(k, targets)
+            "changed": sorted(k for k in new if k in old and may_change(k)
                               and cibmodel._canonical(new[k]) != cibmodel._canonical(old[k])),
         }
-        self.problems = dangling_references(self._new_root)
+        self.problems = list(problems)
 
     @property
     def changed(self):
@@ -205,6 +205,30 @@ class Plan:
             else:
                 head += ' {0}="{1}"'.format(name, value)
         return head + self.new_xml[end:]
+
+
+class Plan(_CibPlan):
+    """What applying ``desired`` and removing ``remove`` would do to ``live_xml``."""
+
+    def __init__(self, live_xml, desired, remove=()):
+        self.desired = desired
+        self.remove = list(remove)
+        new_xml = cibmodel.merge(live_xml, desired, list(desired), self.remove)
+        # merge() keeps every object of the other packages and foreign objects as it was: only the objects
+        # of the packages in this task (and the cli-*/fc-noswitch- constraints of removed ones) can differ
+        targets = set(desired) | set(self.remove)
+        super().__init__(live_xml, new_xml, lambda key: _may_change(key, targets))
+        self.problems = dangling_references(self._new_root)
+
+
+class FencingPlan(_CibPlan):
+    """What putting the fencing resource ``desired`` (an element of :func:`fencing.compile_fencing`,
+    None to remove it) into ``live_xml`` would do. Only that resource can change."""
+
+    def __init__(self, live_xml, desired):
+        self.desired = desired
+        key = "resources/" + ids.fencing_id()
+        super().__init__(live_xml, fencing.merge_fencing(live_xml, desired), lambda k: k == key)
 
 
 def cib_version(cib_xml):
@@ -272,8 +296,14 @@ def apply_desired(runner, live_xml, desired, remove=(), timeout=APPLY_TIMEOUT, c
     the change or none of it; a patch that timed out is never assumed applied: the re-read
     shows what is there and the re-plan covers whatever is missing.
     """
+    return apply_planned(runner, live_xml, lambda live: Plan(live, desired, remove), timeout, clock, sleep)
+
+
+def apply_planned(runner, live_xml, make_plan, timeout=APPLY_TIMEOUT, clock=time.monotonic, sleep=time.sleep):
+    """:func:`apply_desired` for any plan: ``make_plan(live CIB XML)`` returns a :class:`Plan`-like
+    object (:class:`FencingPlan`); it is called again on every re-read."""
     deadline = clock() + timeout
-    plan = Plan(live_xml, desired, remove)
+    plan = make_plan(live_xml)
     retries = 0
     last = None
     while True:
@@ -299,4 +329,4 @@ def apply_desired(runner, live_xml, desired, remove=(), timeout=APPLY_TIMEOUT, c
             if rc != 0:
                 last = "cibadmin --query exit {0}: {1}".format(rc, (err or live).strip())
                 live = None
-        plan = Plan(live, desired, remove)
+        plan = make_plan(live)

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.failover.cluster.plugins.module_utils import _switch
 from ansible_collections.failover.cluster.plugins.module_utils._model import ids
+from ansible_collections.failover.cluster.plugins.module_utils._model.fencing import fencing_from_cib
 
 # Location constraints whose id starts with this prefix are how the collection pins a
 # package to its node when an operator disables switching (cmmodpkg -d).
@@ -302,6 +303,12 @@ def render_table(view):
             lines.append(f"    restricted by {rule['id']} ({rule['kind']}{to}{until})")
         for res in pkg["resources"] if pkg["kind"] != "primitive" else []:
             lines.append(f"    {res['id']:<24}{res['role'] or '-':<10}{','.join(res['nodes']) or '-'}")
+    fence = view.get("fencing")
+    if fence and fence.get("present"):
+        lines.append("")
+        where = f" on {fence['node']}" if fence.get("node") else ""
+        devices = ",".join(fence["devices"])
+        lines.append(f"  FENCING {fence['id']} ({fence['agent']}) {fence['state']}{where}: {devices}")
     if view["failed_actions"]:
         lines.append("")
         lines.append("  FAILED ACTIONS")
@@ -370,7 +377,23 @@ def annotate_with_cib(view, cib_xml, now=None):
             pkg["switching"] = "enabled"
         pkg["switching_enabled"] = not mine
     view["restrictions"] = restrictions
+    view["fencing"] = fencing_view(view, root)
     return view
+
+
+def fencing_view(view, cib_root):
+    """The lock LUN's fencing resource: ``id``, ``present``, ``agent``, ``devices`` (from the CIB) and
+    ``state`` / ``node`` (from crm_mon: ``running``, ``halted``, ``failed``; ``absent`` when the CIB has
+    none)."""
+    result = fencing_from_cib(cib_root)
+    seen = [pkg for pkg in view["packages"] if pkg["name"] == result["id"]]
+    if not result["present"]:
+        result.update(state="absent", node=None)
+    elif seen:
+        result.update(state=seen[0]["state"], node=seen[0]["node"])
+    else:
+        result.update(state="halted", node=None)
+    return result
 
 
 def parse_cmap_nodelist(text):

@@ -223,6 +223,33 @@ restrictions:
   returned: success
   type: list
   elements: dict
+fencing:
+  description:
+    - The lock LUN's fencing resource (C(stonith:fence_sbd), written by M(failover.cluster.fencing)). It is
+      also among RV(packages) as a C(primitive) whose C(package) is null.
+  returned: success
+  type: dict
+  contains:
+    id:
+      description: Its resource id.
+      type: str
+      sample: fc.sbd-fencing
+    present:
+      description: Whether the CIB holds it.
+      type: bool
+    agent:
+      description: Its agent (C(stonith:fence_sbd)); null when absent.
+      type: str
+    devices:
+      description: The lock disks it fences through.
+      type: list
+      elements: str
+    state:
+      description: C(running), C(halted), C(failed) (as a package's state), or C(absent).
+      type: str
+    node:
+      description: The node its monitor runs on; null when not running.
+      type: str
 table:
   description: The same information as text in the spirit of C(cmviewcl -v).
   returned: success
@@ -303,6 +330,7 @@ def main():
         packages=view["packages"],
         failed_actions=view["failed_actions"],
         restrictions=view["restrictions"],
+        fencing=view["fencing"],
         table=render_table(view),
         commands=runner.commands,
     )

@@ -16,8 +16,13 @@ description:
   - Runs on the controller only and touches no host. Every violation is reported at once,
     each naming the field and the rule, so that nothing is applied from a description that
     is partly wrong.
-  - The roles of this collection call it once, before any other task; call it yourself to
-    check an inventory in a pipeline.
+  - Without O(spec), it reads the description from the C(failover.cluster.cluster) role's public
+    variables - C(cluster_name), C(cluster_nodes), C(cluster_member_timeout), C(cluster_timing_profile),
+    C(cluster_autostart), C(cluster_quorum_server), C(cluster_lock_lun), C(cluster_transport),
+    C(cluster_crypto), C(cluster_properties) - with that role's defaults for those not set. This is how
+    the roles C(cluster), C(packages), C(lock_lun), C(quorum_server) (member part) and C(sna_gateway)
+    get the description; each calls it once, before any other task. Call it yourself to check an
+    inventory in a pipeline.
 author:
   - failover.cluster developers (@failover-cluster)
 extends_documentation_fragment:
@@ -33,8 +38,9 @@ options:
       - The cluster description. Its keys and rules are listed in C(docs/spec-reference.md)
         - C(name), C(nodes), C(member_timeout), C(timing_profile), C(autostart),
         C(quorum_server), C(lock_lun), C(transport), C(crypto), C(properties).
+      - When omitted, the description is built from the C(cluster_*) variables of the host (see above);
+        C(cluster_name) and C(cluster_nodes) must then be set.
     type: dict
-    required: true
   field_prefix:
     description:
       - Prefix of the field names in error messages, so that they name the variable the
@@ -47,6 +53,11 @@ notes:
 """
 
 EXAMPLES = r"""
+- name: Validate the description the inventory's cluster_* variables give
+  failover.cluster.cluster_spec:
+  run_once: true
+  register: cluster
+
 - name: Validate the cluster description before anything changes
   failover.cluster.cluster_spec:
     spec:
@@ -82,6 +93,11 @@ properties:
   returned: success
   type: dict
   sample: {"dc-deadtime": "5s", "no-quorum-policy": "stop", "stonith-enabled": "false"}
+spec_source:
+  description: Where the description came from - C(spec) (the option) or C(variables) (the C(cluster_*) variables).
+  returned: success
+  type: str
+  sample: variables
 errors:
   description: "Every violation, each C(<field>: <rule>)."
   returned: failure
@@ -96,7 +112,7 @@ from ansible.module_utils.basic import AnsibleModule
 def main():
     module = AnsibleModule(
         argument_spec={
-            "spec": {"type": "dict", "required": True},
+            "spec": {"type": "dict"},
             "field_prefix": {"type": "str", "default": "cluster_"},
         },
         supports_check_mode=True,

@@ -47,6 +47,16 @@ def package_of_resource(rid):
     return rest or None
 
 
+def fencing_id():
+    """The lock LUN's fencing resource (one per cluster, owned by the cluster, not by a package)."""
+    return FENCING_ID
+
+
+def fencing_part_id(part):
+    """Ids inside the fencing resource (its attribute sets and operations): ``fc.sbd-fencing-<part>``."""
+    return "{0}-{1}".format(FENCING_ID, part)
+
+
 def member_id(package, part):
     """Ids of a package's members and constraints: ``fc.<package>.<part>``."""
     return "{0}.{1}".format(resource_id(package), part)

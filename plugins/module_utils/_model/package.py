@@ -10,6 +10,7 @@ import shlex
 from dataclasses import dataclass
 
 from . import fields as f
+from . import ids
 from .cluster import as_cluster
 from .errors import Problems
 from .net import AddressError, in_network, parse_address, parse_subnet, reserved_reason
@@ -169,6 +170,10 @@ def _read_package(p, path, spec, cluster):
     name = None
     if spec.get("package_name") is not None:
         name = f.read_name(p, f.join(path, "package_name"), spec["package_name"], PACKAGE_NAME_MAX, "package name")
+        reserved = ids.reserved_name_problem(name) if name else None
+        if reserved:
+            p.error(f.join(path, "package_name"), reserved)
+            name = None
     ptype = f.read_choice(p, f.join(path, "package_type"), spec.get("package_type"), TYPES, "failover")
     nodes, all_nodes = _read_nodes(p, f.join(path, "node_name"), spec.get("node_name"), cluster)
     auto_run = f.read_bool(p, f.join(path, "auto_run"), spec.get("auto_run"), True)

@@ -156,11 +156,13 @@ def test_sna_gateway_on_a_real_site_requires_the_products_force_stop(tmp_path):
     {"sna_gateway_install": "emulator"},
 ])
 def test_sna_gateway_force_stop_check_passes(tmp_path, role_vars):
-    """Past the check the role needs the cluster role's description, which this play lacks: it
-    stops at the next task, which shows the check passed."""
+    """Past the check the role compiles the cluster description from the cluster_* variables, which
+    this play lacks: it stops at that next task, which shows the check passed."""
     proc = _sna_gateway(tmp_path, **role_vars)
     tasks = re.findall(r"^TASK \[(.*?)\]", proc.stdout, re.M)
-    assert "failover.cluster.sna_gateway : Work out the candidates" in tasks
+    assert tasks[-1] == ("failover.cluster.sna_gateway : Validate and compile the cluster description from the "
+                         "cluster_* variables (controller)")
+    assert "cluster_name, cluster_nodes must be set" in proc.stdout
     assert "sna_gateway_force_stop_command is required" not in proc.stdout
 
 

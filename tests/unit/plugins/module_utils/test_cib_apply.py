@@ -289,3 +289,35 @@ def test_nothing_to_do_runs_nothing():
     module = FakeModule([])
     plan, retries = apply_mod.apply_desired(Runner(module), LIVE, desired(WEB, DB))
     assert (plan.changed, retries, module.calls) == (False, 0, [])
+
+
+# ---------------------------------------------------------------------------------------
+# the lock LUN's fencing resource through the same engine
+def test_fencing_plan_adds_the_resource_and_then_plans_no_change():
+    from ansible_collections.failover.cluster.plugins.module_utils._model.fencing import compile_fencing
+
+    desired_fence = compile_fencing(["/dev/lab/lock0"])
+    plan = apply_mod.FencingPlan(LIVE, desired_fence)
+    assert plan.changes == {"added": ["resources/fc.sbd-fencing"], "removed": [], "changed": []}
+    assert 'type="fence_sbd"' in plan.diff()["after"] and plan.diff()["before"] == ""
+    again = apply_mod.FencingPlan(plan.new_xml, compile_fencing(["/dev/lab/lock0"]))
+    assert not again.changed
+    moved = apply_mod.FencingPlan(plan.new_xml, compile_fencing(["/dev/lab/lock1"]))
+    assert moved.changes == {"added": [], "removed": [], "changed": ["resources/fc.sbd-fencing"]}
+    gone = apply_mod.FencingPlan(plan.new_xml, None)
+    assert gone.changes == {"added": [], "removed": ["resources/fc.sbd-fencing"], "changed": []}
+    # the packages are left exactly as they were
+    assert apply_mod.Plan(gone.new_xml, desired(WEB, DB)).changed is False
+
+
+def test_fencing_is_applied_in_one_patch_and_replanned_on_a_configuration_change():
+    from ansible_collections.failover.cluster.plugins.module_utils._model.fencing import compile_fencing
+
+    desired_fence = compile_fencing(["/dev/lab/lock0"])
+    moved = LIVE.replace('epoch="', 'epoch="9', 1)
+    module = FakeModule([DIFF, ("cibadmin", "--patch", (103, "", "Update was older than existing configuration")),
+                         ("cibadmin", "--query", (0, moved, "")), DIFF, PATCHED])
+    plan, retries = apply_mod.apply_planned(Runner(module), LIVE,
+                                            lambda cib: apply_mod.FencingPlan(cib, desired_fence), **busy())
+    assert retries == 1 and plan.live_xml == moved and plan.changed
+    assert len(module.patches) == 2

@@ -199,3 +199,26 @@ def test_address_holders_names_macs_after_their_hosts():
     assert holders == {"198.51.100.50": ["node1", "aa:aa:aa:aa:aa:09"]}
     assert name_holders({"x": {"interface": "eth0", "macs": ["aa:aa:aa:aa:aa:02"]}}, {}, ["aa:aa:aa:aa:aa:02"],
                         "node2") == {"x": ["node2"]}
+
+
+def test_annotate_reports_the_fencing_resource():
+    from ansible_collections.failover.cluster.plugins.module_utils._model.fencing import compile_fencing, merge_fencing
+    from ansible_collections.failover.cluster.plugins.module_utils._status import annotate_with_cib, render_table
+
+    view = {"cluster": {}, "nodes": [], "failed_actions": [], "packages": [
+        {"name": "fc.sbd-fencing", "kind": "primitive", "state": "running", "node": "n2", "nodes": ["n2"],
+         "switching_enabled": True, "resources": []},
+    ]}
+    cib = merge_fencing("<cib><configuration><resources/><constraints/></configuration></cib>",
+                        compile_fencing(["/dev/lab/lock0"]))
+    out = annotate_with_cib(view, cib, now=0)
+    assert out["fencing"] == {"id": "fc.sbd-fencing", "present": True, "agent": "stonith:fence_sbd",
+                              "devices": ["/dev/lab/lock0"], "state": "running", "node": "n2"}
+    assert out["packages"][0]["package"] is None  # not a package: node_maintenance leaves it alone
+    assert "FENCING fc.sbd-fencing (stonith:fence_sbd) running on n2: /dev/lab/lock0" in render_table(out)
+    halted = annotate_with_cib(dict(view, packages=[]), cib, now=0)["fencing"]
+    assert halted["state"] == "halted" and halted["node"] is None
+    none = annotate_with_cib(dict(view, packages=[]), "<cib><configuration/></cib>", now=0)["fencing"]
+    assert none == {"id": "fc.sbd-fencing", "present": False, "agent": None, "devices": [], "state": "absent",
+                    "node": None}
+    assert "FENCING" not in render_table(dict(out, fencing=none))
