@@ -231,6 +231,40 @@ class FencingPlan(_CibPlan):
         super().__init__(live_xml, fencing.merge_fencing(live_xml, desired), lambda k: k == key)
 
 
+def merge_constraint(live_xml, cid, element_xml=None, only_if_present=False):
+    """``live_xml`` with the constraint ``cid`` replaced by ``element_xml`` (its XML text, whose id
+    must be ``cid``), or removed when ``element_xml`` is None. With ``only_if_present`` a
+    constraint that is not there is not added (a lease renewal must not bring back a rule that
+    someone - or the switch's own release - removed)."""
+    root = ET.fromstring(live_xml)
+    conf = root.find("configuration")
+    section = conf.find("constraints") if conf is not None else None
+    if section is None:
+        raise ApplyError("the live CIB has no configuration/constraints section")
+    present = [c for c in section if c.get("id") == cid]
+    if only_if_present and not present:
+        return live_xml
+    for old in present:
+        section.remove(old)
+    if element_xml is not None:
+        element = ET.fromstring(element_xml)
+        if element.get("id") != cid:
+            raise ApplyError("constraint id {0!r} does not match its XML ({1!r})".format(cid, element.get("id")))
+        section.append(element)
+    return ET.tostring(root, encoding="unicode")
+
+
+class ConstraintPlan(_CibPlan):
+    """One constraint the collection owns outside a package's own set (a runbook's temporary rule):
+    put ``element_xml`` in place of the constraint ``cid`` of ``live_xml``, or remove it (None).
+    Only that constraint can change; the rest of the CIB is kept as it is."""
+
+    def __init__(self, live_xml, cid, element_xml=None, only_if_present=False):
+        self.cid = cid
+        key = "constraints/" + cid
+        super().__init__(live_xml, merge_constraint(live_xml, cid, element_xml, only_if_present), lambda k: k == key)
+
+
 def cib_version(cib_xml):
     root = ET.fromstring(cib_xml)
     return "{0}.{1}.{2}".format(root.get("admin_epoch", "0"), root.get("epoch", "0"), root.get("num_updates", "0"))

@@ -94,14 +94,6 @@ def temporary_rule_xml(package, node, end_epoch):
     return ET.tostring(loc, encoding="unicode")
 
 
-def lifetime_xml(package, end_epoch):
-    """The date expression alone, for ``cibadmin --modify`` (the lease renewal)."""
-    cid = ids.runbook_rule_id(package)
-    element = ET.Element("date_expression", {"id": ids.lifetime_id(cid), "operation": "lt",
-                                             "end": expiry_text(end_epoch)})
-    return ET.tostring(element, encoding="unicode")
-
-
 def _rule_shape(element):
     """(node it is restricted to, end epoch or None) of a location rule of the pin's shape."""
     node, end = None, None

@@ -240,6 +240,11 @@ import xml.etree.ElementTree as ET
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.failover.cluster.plugins.module_utils import _switch
+from ansible_collections.failover.cluster.plugins.module_utils._cib_apply import (
+    ApplyError,
+    ConstraintPlan,
+    apply_planned,
+)
 from ansible_collections.failover.cluster.plugins.module_utils._model import ids
 from ansible_collections.failover.cluster.plugins.module_utils._package_state import check, read_package
 from ansible_collections.failover.cluster.plugins.module_utils._runner import CommandError, Runner
@@ -256,6 +261,12 @@ from ansible_collections.failover.cluster.plugins.module_utils._timeline import 
     with_engine_times,
 )
 
+# How long the apply engine may retry a runbook rule change on a busy CIB (seconds): the pin is on
+# the switch's critical path, a renewal must land well within the lease, a removal may wait.
+PIN_TIMEOUT = 30
+RENEW_TIMEOUT = 4
+UNPIN_TIMEOUT = 60
+
 
 class Cluster:
     """The commands the state machine's actions turn into (argv lists)."""
@@ -263,6 +274,7 @@ class Cluster:
     def __init__(self, runner):
         self.runner = runner
         self.changes = []
+        self.pinned = {}
 
     def status_xml(self):
         _rc, out, _err = self.runner.run(["crm_mon", "--one-shot", "--output-as=xml", "--inactive"], check=False)
@@ -290,21 +302,38 @@ class Cluster:
         self.changes.append(argv)
         return self.runner.run(argv, check=check)
 
+    # The runbook rule goes through the collection's apply engine like every object it writes: one
+    # versioned patch of that constraint only, re-read and re-planned when the configuration moved.
+    def _rule(self, package, element_xml, what, timeout, only_if_present=False):
+        cid = ids.runbook_rule_id(package)
+        self.changes.append(["cibadmin", "--patch", "{0}: {1}".format(cid, what)])
+        plan, _retries = apply_planned(self.runner, self.cib(),
+                                       lambda live: ConstraintPlan(live, cid, element_xml, only_if_present), timeout)
+        return plan.changed
+
     def pin(self, package, node, end):
-        self.unpin(package)
-        self.change(["cibadmin", "--create", "--scope", "constraints", "--xml-text",
-                     _switch.temporary_rule_xml(package, node, end)])
+        self.pinned[package] = node
+        self._rule(package, _switch.temporary_rule_xml(package, node, end),
+                   "restrict to {0} until {1}".format(node, _switch.expiry_text(end)), PIN_TIMEOUT)
 
     def renew(self, package, end):
         # A failed renewal is not fatal: the rule then lapses by itself, which is the safe side.
-        self.change(["cibadmin", "--modify", "--scope", "constraints", "--xml-text",
-                     _switch.lifetime_xml(package, end)], check=False)
+        node = self.pinned.get(package)
+        if node is None:
+            return
+        try:
+            self._rule(package, _switch.temporary_rule_xml(package, node, end),
+                       "renew until {0}".format(_switch.expiry_text(end)), RENEW_TIMEOUT, only_if_present=True)
+        except (ApplyError, CommandError):
+            pass
 
     def unpin(self, package):
-        cid = ids.runbook_rule_id(package)
-        self.change(
-            ["cibadmin", "--delete", "--scope", "constraints", "--xml-text", f'<rsc_location id="{cid}"/>'], check=False
-        )
+        # A failed removal is not fatal either: the rule lapses at its end.
+        self.pinned.pop(package, None)
+        try:
+            self._rule(package, None, "remove", UNPIN_TIMEOUT)
+        except (ApplyError, CommandError):
+            pass
 
     def cleanup(self, package, node):
         self.change(["crm_resource", "--cleanup", "--resource", ids.resource_id(package), "--node", node], check=False)

@@ -321,3 +321,39 @@ def test_fencing_is_applied_in_one_patch_and_replanned_on_a_configuration_change
                                             lambda cib: apply_mod.FencingPlan(cib, desired_fence), **busy())
     assert retries == 1 and plan.live_xml == moved and plan.changed
     assert len(module.patches) == 2
+
+
+def test_runbook_rule_plan_puts_renews_and_removes_only_its_constraint():
+    """The runbook's temporary rule goes through the engine: only fc-runbook-<package> changes."""
+    from ansible_collections.failover.cluster.plugins.module_utils import _switch
+
+    cid = "fc-runbook-web"
+    pin = apply_mod.ConstraintPlan(LIVE, cid, _switch.temporary_rule_xml("web", "node2", 1796084103))
+    assert pin.changes == {"added": ["constraints/" + cid], "removed": [], "changed": []}
+    assert 'value="node2"' in pin.diff()["after"] and "2026-12-01T00:15:03Z" in pin.diff()["after"]
+    renew = apply_mod.ConstraintPlan(pin.new_xml, cid, _switch.temporary_rule_xml("web", "node2", 1796084118),
+                                     only_if_present=True)
+    assert renew.changes == {"added": [], "removed": [], "changed": ["constraints/" + cid]}
+    assert {r["id"]: r["expires"] for r in _switch.restrictions(renew.new_xml, now=0)}[cid] == "2026-12-01T00:15:18Z"
+    # a renewal never brings back a rule that was removed meanwhile
+    late = apply_mod.ConstraintPlan(LIVE, cid, _switch.temporary_rule_xml("web", "node2", 1), only_if_present=True)
+    assert not late.changed
+    gone = apply_mod.ConstraintPlan(renew.new_xml, cid, None)
+    assert gone.changes == {"added": [], "removed": ["constraints/" + cid], "changed": []}
+    assert not apply_mod.ConstraintPlan(LIVE, cid, None).changed
+    assert apply_mod.Plan(gone.new_xml, desired(WEB, DB)).changed is False
+    with pytest.raises(apply_mod.ApplyError, match="does not match"):
+        apply_mod.ConstraintPlan(LIVE, "fc-runbook-db", _switch.temporary_rule_xml("web", "node2", 1))
+
+
+def test_runbook_rule_is_replanned_when_the_configuration_moved():
+    from ansible_collections.failover.cluster.plugins.module_utils import _switch
+
+    moved = LIVE.replace('epoch="', 'epoch="9', 1)
+    module = FakeModule([DIFF, ("cibadmin", "--patch", (103, "", "Update was older than existing configuration")),
+                         ("cibadmin", "--query", (0, moved, "")), DIFF, PATCHED])
+    rule = _switch.temporary_rule_xml("web", "node2", 1796084103)
+    plan, retries = apply_mod.apply_planned(Runner(module), LIVE,
+                                            lambda cib: apply_mod.ConstraintPlan(cib, "fc-runbook-web", rule), **busy())
+    assert retries == 1 and plan.live_xml == moved and plan.changed
+    assert len(module.patches) == 2
