@@ -14,7 +14,7 @@ import shlex
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from . import ids
+from . import ids, monitoring
 from .cluster import as_cluster
 from .errors import CompileError
 from .package import IP_START_TIMEOUT, Package, build_packages
@@ -224,6 +224,7 @@ def _constraints(pkg, cluster, top):
         if dep.condition == "up":
             result.append(ET.Element("rsc_order", {"id": base + ".ord", "first": other, "then": top,
                                                    "kind": "Mandatory"}))
+    result.extend(monitoring.constraints(pkg, top))
     return result
 
 

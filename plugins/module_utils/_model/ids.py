@@ -107,3 +107,28 @@ def reserved_name_problem(name):
         return "{0} is reserved: its resource id {1} is the collection's fencing resource".format(
             name, resource_id(name))
     return None
+
+
+# --- generic resources (issue 13) -------------------------------------------------------
+# A generic resource is a node attribute ``fc-gr-<name>`` that an operator's monitor sets
+# (module generic_resource, Serviceguard's cmsetresource); a package that names it gets one
+# location rule ``fc.<package>.gr.<name>`` (a package part: removed with the package). The
+# attribute itself is node state, owned by whoever sets it, and is never removed by a package.
+GENERIC_RESOURCE_ATTR_PREFIX = "fc-gr-"
+
+
+def generic_resource_attribute(name):
+    """The node attribute that holds generic resource ``name``'s status or value on each node."""
+    return GENERIC_RESOURCE_ATTR_PREFIX + name
+
+
+def generic_resource_of_attribute(attribute):
+    """The generic resource name of a node attribute ``fc-gr-<name>`` (None for another attribute)."""
+    if not attribute or not attribute.startswith(GENERIC_RESOURCE_ATTR_PREFIX):
+        return None
+    return attribute[len(GENERIC_RESOURCE_ATTR_PREFIX):] or None
+
+
+def generic_resource_rule_id(package, name):
+    """The location rule that keeps ``package`` off nodes where generic resource ``name`` is not up."""
+    return member_id(package, "gr." + name)

@@ -1,0 +1,237 @@
+# Copyright: failover.cluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Resource monitoring fields of a package: generic resources (Serviceguard's
+``generic_resource_name``, ``generic_resource_evaluation_type``, ``generic_resource_up_criteria``).
+
+A generic resource is a named status per node that a site's monitor sets (module
+``generic_resource``, like ``cmsetresource``). It lives in the node attribute
+``fc-gr-<name>`` (:func:`ids.generic_resource_attribute`):
+
+* a *simple* resource (no up criteria) holds ``up`` or ``down`` (``unknown`` is accepted and
+  counts as not up);
+* an *extended* resource (with ``generic_resource_up_criteria`` such as ``>= 10``) holds an
+  integer, and it is up where the value meets the criteria.
+
+The package gets one location rule per generic resource, ``fc.<package>.gr.<name>``, with the
+score ``-INFINITY`` on every node where the resource is not up, so Pacemaker stops the package
+there and starts it on the next eligible node:
+
+* ``before_package_start``: the resource must be known and up (a node where nothing set it yet
+  is not eligible);
+* ``during_package_start`` (Serviceguard's default): the monitor may start with the package,
+  so a node where the resource was never set is eligible; only a value that is set and not up
+  keeps the package away.
+
+Pure: :func:`read_package_fields` validates, :func:`constraints` compiles.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from . import fields as f
+from . import ids
+
+PKG_KEYS = ("generic_resources",)
+GR_KEYS = ("generic_resource_name", "generic_resource_evaluation_type", "generic_resource_up_criteria")
+GR_NAME_MAX = 39  # Serviceguard's limit for generic resource names
+EVALUATION_TYPES = ("during_package_start", "before_package_start")
+SIMPLE_UP = "up"
+SIMPLE_VALUES = ("up", "down", "unknown")
+VALUE_MIN = -(2 ** 31)
+VALUE_MAX = 2 ** 31 - 1
+# Serviceguard's operators; each maps to the Pacemaker operation that says "NOT up".
+OPERATORS = {">=": "lt", ">": "lte", "<=": "gt", "<": "gte", "==": "ne", "!=": "eq"}
+CRITERIA_RE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?[0-9]+)\s*$")
+INFINITY = "INFINITY"
+
+
+@dataclass(frozen=True)
+class UpCriteria:
+    operator: str  # one of OPERATORS
+    value: int
+
+    def is_up(self, value):
+        """Whether an integer value meets the criteria."""
+        return {
+            ">=": value >= self.value, ">": value > self.value, "<=": value <= self.value,
+            "<": value < self.value, "==": value == self.value, "!=": value != self.value,
+        }[self.operator]
+
+    def __str__(self):
+        return "{0} {1}".format(self.operator, self.value)
+
+
+@dataclass(frozen=True)
+class GenericResource:
+    name: str
+    evaluation: str  # during_package_start | before_package_start
+    up_criteria: object = None  # UpCriteria or None (a simple resource)
+
+    @property
+    def attribute(self):
+        return ids.generic_resource_attribute(self.name)
+
+
+class CriteriaError(ValueError):
+    """An up criteria text that does not parse (message says why)."""
+
+
+def parse_up_criteria(text):
+    """``">= 10"`` -> UpCriteria; raises CriteriaError naming the rule."""
+    if isinstance(text, bool) or not isinstance(text, str):
+        raise CriteriaError("must be a string like '>= 10', got {0}".format(f.type_name(text)))
+    match = CRITERIA_RE.match(text)
+    if not match:
+        raise CriteriaError("{0!r} does not parse: give an operator ({1}) and an integer, like '>= 10'".format(
+            text, ", ".join(sorted(OPERATORS))))
+    value = int(match.group(2))
+    if not VALUE_MIN <= value <= VALUE_MAX:
+        raise CriteriaError("{0} is outside the 32-bit integer range of a resource value".format(value))
+    return UpCriteria(operator=match.group(1), value=value)
+
+
+def check_value(value, up_criteria):
+    """A value for a generic resource, normalised to its text (``up``/``down``/``unknown`` for a simple
+    resource, an integer for an extended one); raises ValueError naming the rule."""
+    if up_criteria is None:
+        text = str(value).strip().lower() if isinstance(value, str) else None
+        if text not in SIMPLE_VALUES:
+            raise ValueError("{0!r} is not a status of a simple generic resource (one of {1})".format(
+                value, ", ".join(SIMPLE_VALUES)))
+        return text
+    if isinstance(value, bool) or not (isinstance(value, int) or (
+            isinstance(value, str) and re.match(r"^\s*-?[0-9]+\s*$", value))):
+        raise ValueError("{0!r} is not an integer (an extended generic resource holds a number)".format(value))
+    number = int(value)
+    if not VALUE_MIN <= number <= VALUE_MAX:
+        raise ValueError("{0} is outside the 32-bit integer range of a resource value".format(number))
+    return str(number)
+
+
+def is_up(text, up_criteria):
+    """Whether an attribute value means up (None: never set)."""
+    if text is None:
+        return None
+    if up_criteria is None:
+        return text == SIMPLE_UP
+    try:
+        return up_criteria.is_up(int(text))
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------
+def read_package_fields(p, path, spec):
+    """Validate a package spec's monitoring fields; returns ``{"generic_resources": tuple}``."""
+    return {"generic_resources": tuple(_read_generic_resources(p, f.join(path, "generic_resources"),
+                                                               spec.get("generic_resources")))}
+
+
+def _read_generic_resources(p, path, raw):
+    items = f.read_list(p, path, raw)
+    result = []
+    seen = set()
+    for k, item in enumerate(items or []):
+        gpath = f.index(path, k)
+        if not f.check_mapping(p, gpath, item, GR_KEYS, ("generic_resource_name",)):
+            continue
+        before = len(p.errors)
+        name = None
+        if item.get("generic_resource_name") is not None:
+            name = f.read_name(p, f.join(gpath, "generic_resource_name"), item["generic_resource_name"], GR_NAME_MAX,
+                               "generic resource name")
+            if name is not None and name in seen:
+                p.error(f.join(gpath, "generic_resource_name"), "{0} is already used in this package".format(name))
+            seen.add(name)
+        evaluation = f.read_choice(p, f.join(gpath, "generic_resource_evaluation_type"),
+                                   item.get("generic_resource_evaluation_type"), EVALUATION_TYPES,
+                                   "during_package_start")
+        criteria = None
+        raw_criteria = item.get("generic_resource_up_criteria")
+        if raw_criteria is not None:
+            try:
+                criteria = parse_up_criteria(raw_criteria)
+            except CriteriaError as exc:
+                p.error(f.join(gpath, "generic_resource_up_criteria"), str(exc))
+        if len(p.errors) == before and name is not None:
+            result.append(GenericResource(name=name, evaluation=evaluation, up_criteria=criteria))
+    return result
+
+
+def cross_check(p, prefix, packages):
+    """One generic resource name is one attribute: every package that names it must agree on
+    whether it is simple or extended (a value cannot be both ``up`` and a number)."""
+    kinds = {}
+    for i, pkg in enumerate(packages):
+        if pkg is None:
+            continue
+        for k, res in enumerate(pkg.generic_resources):
+            path = f.join(f.index(f.join(f.index(prefix, i), "generic_resources"), k), "generic_resource_up_criteria")
+            kind = "simple" if res.up_criteria is None else "extended"
+            first = kinds.setdefault(res.name, (kind, path))
+            if first[0] != kind:
+                p.error(path, "generic resource {0} is {1} here but {2} at {3}: a resource holds either up/down or "
+                              "a number on every node".format(res.name, kind, first[0], first[1]))
+
+
+# ---------------------------------------------------------------------------------------
+def constraints(pkg, top):
+    """The location rules of a package's generic resources (ET elements, in spec order)."""
+    result = []
+    for res in getattr(pkg, "generic_resources", ()):
+        cid = ids.generic_resource_rule_id(pkg.name, res.name)
+        location = ET.Element("rsc_location", {"id": cid, "rsc": top})
+        attrs = {"id": cid + "-rule", "score": "-" + INFINITY}
+        expressions = []
+        if res.evaluation == "before_package_start":
+            expressions.append(("unset", {"attribute": res.attribute, "operation": "not_defined"}))
+        if res.up_criteria is None:
+            if res.evaluation == "before_package_start":
+                expressions.append(("notup", {"attribute": res.attribute, "operation": "ne", "value": SIMPLE_UP}))
+            else:
+                expressions.append(("down", {"attribute": res.attribute, "operation": "eq", "value": "down"}))
+        else:
+            expressions.append(("notup", {"attribute": res.attribute,
+                                          "operation": OPERATORS[res.up_criteria.operator],
+                                          "value": str(res.up_criteria.value), "type": "number"}))
+        if len(expressions) > 1:
+            attrs["boolean-op"] = "or"
+        rule = ET.SubElement(location, "rule", attrs)
+        for suffix, expression in expressions:
+            ET.SubElement(rule, "expression", dict({"id": "{0}-{1}".format(cid, suffix)}, **expression))
+        result.append(location)
+    return result
+
+
+def generic_resources_of_cib(root):
+    """{resource name: {"packages": [...], "up_criteria": UpCriteria|None, "evaluation": str}} from the
+    collection's ``fc.<package>.gr.<name>`` rules in a parsed CIB (for status)."""
+    conf = root.find("configuration")
+    section = conf.find("constraints") if conf is not None else None
+    found = {}
+    for element in section if section is not None else []:
+        kind, package = ids.classify(element.get("id"), element.get("rsc"))
+        if element.tag != "rsc_location" or kind != "package_part":
+            continue
+        prefix = ids.member_id(package, "gr.")
+        if not element.get("id", "").startswith(prefix):
+            continue
+        name = element.get("id")[len(prefix):]
+        criteria, evaluation = None, "during_package_start"
+        for expression in element.iter("expression"):
+            if expression.get("operation") == "not_defined":
+                evaluation = "before_package_start"
+            elif expression.get("type") == "number":
+                inverse = {v: k for k, v in OPERATORS.items()}
+                op = inverse.get(expression.get("operation"))
+                try:
+                    criteria = UpCriteria(op, int(expression.get("value"))) if op else None
+                except (TypeError, ValueError):
+                    criteria = None
+        entry = found.setdefault(name, {"packages": [], "up_criteria": criteria, "evaluation": evaluation})
+        if package not in entry["packages"]:
+            entry["packages"].append(package)
+    return found
