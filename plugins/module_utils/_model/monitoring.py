@@ -207,8 +207,10 @@ def constraints(pkg, top):
 
 
 def generic_resources_of_cib(root):
-    """{resource name: {"packages": [...], "up_criteria": UpCriteria|None, "evaluation": str}} from the
-    collection's ``fc.<package>.gr.<name>`` rules in a parsed CIB (for status)."""
+    """{resource name: {"packages": [...], "up_criteria": UpCriteria|None, "evaluation": str, "criteria": [...]}}
+    from the collection's ``fc.<package>.gr.<name>`` rules in a parsed CIB (for status and the
+    generic_resource module). ``up_criteria`` and ``evaluation`` are the first package's; ``criteria``
+    lists every distinct up criteria (packages may each have their own threshold)."""
     conf = root.find("configuration")
     section = conf.find("constraints") if conf is not None else None
     found = {}
@@ -231,7 +233,10 @@ def generic_resources_of_cib(root):
                     criteria = UpCriteria(op, int(expression.get("value"))) if op else None
                 except (TypeError, ValueError):
                     criteria = None
-        entry = found.setdefault(name, {"packages": [], "up_criteria": criteria, "evaluation": evaluation})
+        entry = found.setdefault(name, {"packages": [], "up_criteria": criteria, "evaluation": evaluation,
+                                        "criteria": []})
         if package not in entry["packages"]:
             entry["packages"].append(package)
+        if criteria is not None and criteria not in entry["criteria"]:
+            entry["criteria"].append(criteria)
     return found

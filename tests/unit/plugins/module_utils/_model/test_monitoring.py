@@ -102,7 +102,8 @@ def test_one_name_is_simple_or_extended_in_every_package():
         "simple at packages[0].generic_resources[0].generic_resource_up_criteria: a resource holds either up/down or "
         "a number on every node"]
     # the same kind with different criteria is fine: each package has its own threshold
-    pk.build_packages([pkg("a", generic_resources=[{"generic_resource_name": "db", "generic_resource_up_criteria": "> 1"}]),
+    pk.build_packages([pkg("a", generic_resources=[{"generic_resource_name": "db",
+                                                    "generic_resource_up_criteria": "> 1"}]),
                        pkg("b", generic_resources=[{"generic_resource_name": "db",
                                                     "generic_resource_up_criteria": "> 5"}])], CLUSTER)
 
@@ -167,8 +168,10 @@ def test_rules_are_removed_with_the_package_and_read_back():
     applied = merge(LIVE, compiled)
     root = ET.fromstring(applied)
     assert mon.generic_resources_of_cib(root) == {
-        "db": {"packages": ["web", "other"], "up_criteria": None, "evaluation": "during_package_start"},
-        "cpu": {"packages": ["web"], "up_criteria": mon.UpCriteria(">=", 4), "evaluation": "before_package_start"},
+        "db": {"packages": ["web", "other"], "up_criteria": None, "evaluation": "during_package_start",
+               "criteria": []},
+        "cpu": {"packages": ["web"], "up_criteria": mon.UpCriteria(">=", 4), "evaluation": "before_package_start",
+                "criteria": [mon.UpCriteria(">=", 4)]},
     }
     removed = ET.fromstring(merge(applied, {}, [], ["web"]))
     left = [c.get("id") for c in removed.find("configuration/constraints")]
