@@ -1,0 +1,180 @@
+"""Generic resources on a real cluster (issue 13): a resource set to down on the holder moves the package.
+
+One lab (lab/specs/demo.yml: node1, node2, qs, mainframe), provisioned by playbooks/provision.yml
+with the good description of inventories/lab and one package ``grpkg`` (node_name node1, node2;
+failback manual) that names the simple generic resource ``dbmon`` (during_package_start: a node
+where nothing set it yet is eligible). Then, with the module ``failover.cluster.generic_resource``
+run through ansible on the nodes, the way a site's monitor would call it:
+
+1. the package's rule is in the CIB (``fc.grpkg.gr.dbmon``) and the package runs on node1;
+2. ``status: down`` on node1 in check mode changes nothing (no attribute, package stays);
+3. ``status: down`` on node1: the transient attribute ``fc-gr-dbmon=down`` is in node1's status
+   section and the package runs on node2 (crm_mon); the same call again reports no change;
+4. ``status: up`` on node1: the package stays on node2 (failback manual);
+5. ``status: down`` on node2: the package comes back to node1 (up there again).
+
+Every assertion is on the cluster's real state (``cibadmin --query``, ``crm_mon``).
+
+    sudo .venv/bin/pytest -m lab tests/integration/test_generic_resource_lab.py   # ~4 min
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+LABCTL = [sys.executable, str(ROOT / "lab" / "labctl")]
+PREFIX = os.environ.get("GENERIC_RESOURCE_LAB_PREFIX", "hdgr")
+VENV_BIN = Path(sys.executable).parent
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow,
+              pytest.mark.skipif(os.geteuid() != 0, reason="the namespace lab needs root")]
+
+GRPKG = {"package_name": "grpkg", "node_name": ["node1", "node2"], "failback_policy": "manual",
+         "services": [{"service_name": "main", "service_cmd": "/bin/sleep infinity"}],
+         "generic_resources": [{"generic_resource_name": "dbmon"}]}
+
+
+def lab(*args, check=True, timeout=180):
+    return subprocess.run([*LABCTL, "--prefix", PREFIX, *args], capture_output=True, text=True, check=check,
+                          timeout=timeout)
+
+
+def env():
+    return dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+                ANSIBLE_FORCE_COLOR="0", ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
+
+
+def playbook(work, name, extra):
+    path = work / "extra.yml"
+    path.write_text(yaml.safe_dump(extra))
+    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(work / "lab.yml"), "-i", str(ROOT / "inventories" / "lab"),
+            "-e", f"@{path}", str(ROOT / "playbooks" / name)]
+    return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT,
+                          env=dict(env(), ANSIBLE_STDOUT_CALLBACK="default"), timeout=900, check=False)
+
+
+def set_resource(work, host, *options):
+    """Run failover.cluster.generic_resource on ``host``; the module's JSON result."""
+    args = " ".join(["generic_resource_name=dbmon", *options])
+    argv = [str(VENV_BIN / "ansible"), "-i", str(work / "lab.yml"), "-i", str(ROOT / "inventories" / "lab"), host,
+            "-m", "failover.cluster.generic_resource", "-a", args]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env(), timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    return data["plays"][0]["tasks"][0]["hosts"][host]
+
+
+def node_cmd(*argv):
+    return lab("exec", "node1", "--", *argv).stdout
+
+
+def holder():
+    """The node where the package's service is started (crm_mon), or None."""
+    root = ET.fromstring(node_cmd("crm_mon", "-1", "--output-as=xml", "--inactive"))
+    for resource in root.iter("resource"):
+        if resource.get("id") == "fc.grpkg.svc.main" and resource.get("role") == "Started":
+            node = resource.find("node")
+            return node.get("name") if node is not None else None
+    return None
+
+
+def wait_holder(node, timeout=60):
+    deadline = time.monotonic() + timeout
+    seen = None
+    while time.monotonic() < deadline:
+        seen = holder()
+        if seen == node:
+            return seen
+        time.sleep(0.5)
+    raise AssertionError(f"grpkg: expected on {node} within {timeout}s, last seen on {seen}")
+
+
+def transient(node):
+    """node's fc-gr-dbmon in the CIB status section (transient attributes), or None."""
+    root = ET.fromstring(node_cmd("cibadmin", "--query", "--scope", "status"))
+    for state in root.iter("node_state"):
+        if state.get("uname") != node:
+            continue
+        for pair in state.iter("nvpair"):
+            if pair.get("name") == "fc-gr-dbmon":
+                return pair.get("value")
+    return None
+
+
+@pytest.fixture(scope="module")
+def provisioned(tmp_path_factory):
+    work = tmp_path_factory.mktemp("generic")
+    lab("up", "--replace", "--spec", str(ROOT / "lab" / "specs" / "demo.yml"))
+    try:
+        lab("inventory", "-o", str(work / "lab.yml"))
+        for node in ("node1", "node2"):
+            lab("exec", node, "--", "sh", "-c", "systemctl stop pacemaker corosync corosync-qdevice 2>/dev/null; "
+                "rm -f /etc/corosync/corosync.conf /etc/corosync/authkey", check=False)
+        proc = playbook(work, "provision.yml", {"packages_list": [GRPKG]})
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+        yield work
+    finally:
+        lab("down", check=False)
+
+
+def test_generic_resource_down_on_the_holder_moves_the_package(provisioned):
+    constraints = ET.fromstring(node_cmd("cibadmin", "--query", "--scope", "constraints"))
+    rule = constraints.find("rsc_location[@id='fc.grpkg.gr.dbmon']")
+    assert rule is not None and rule.get("rsc") == "fc.grpkg"
+    assert [(e.get("attribute"), e.get("operation"), e.get("value")) for e in rule.iter("expression")] == [
+        ("fc-gr-dbmon", "eq", "down")]
+    assert wait_holder("node1") == "node1"
+
+    # check mode: nothing is written, the package stays
+    argv = [str(VENV_BIN / "ansible"), "-i", str(provisioned / "lab.yml"), "-i", str(ROOT / "inventories" / "lab"),
+            "node1", "--check", "-m", "failover.cluster.generic_resource", "-a",
+            "generic_resource_name=dbmon status=down"]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env(), timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["node1"]
+    assert result["changed"] is True and result["value"] == "down" and result["previous"] is None
+    assert transient("node1") is None
+    time.sleep(3)
+    assert holder() == "node1"
+
+    # down on the holder: the package moves
+    begin = time.monotonic()
+    result = set_resource(provisioned, "node1", "status=down")
+    assert result["changed"] is True and result["node"] == "node1" and result["up"] is False
+    assert result["packages"] == ["grpkg"] and result["kind"] == "simple"
+    assert transient("node1") == "down"
+    wait_holder("node2")
+    print(f"generic resource down -> package on node2 after {time.monotonic() - begin:.1f} s")
+    again = set_resource(provisioned, "node1", "status=down")
+    assert again["changed"] is False and again["value"] == "down"
+
+    # a value of the wrong kind is refused before anything changes
+    argv = [str(VENV_BIN / "ansible"), "-i", str(provisioned / "lab.yml"), "-i", str(ROOT / "inventories" / "lab"),
+            "node1", "-m", "failover.cluster.generic_resource", "-a", "generic_resource_name=dbmon value=5"]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env(), timeout=120, check=False)
+    assert proc.returncode != 0
+    refused = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["node1"]
+    assert refused["msg"] == "value: dbmon is a simple generic resource in package(s) grpkg; give status (up, down " \
+                             "or unknown)"
+    assert transient("node1") == "down"
+
+    # up again on node1: failback manual, the package stays on node2
+    result = set_resource(provisioned, "node1", "status=up")
+    assert result["changed"] is True and result["up"] is True and transient("node1") == "up"
+    time.sleep(5)
+    assert holder() == "node2"
+
+    # down on node2: back to node1
+    set_resource(provisioned, "node2", "status=down")
+    assert transient("node2") == "down"
+    wait_holder("node1")
