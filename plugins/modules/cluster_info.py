@@ -155,7 +155,7 @@ nodes:
       description: Number of resources active on the node.
       type: int
     generic_resources:
-      description: The node's generic resource values, C({name: value}) (module M(failover.cluster.generic_resource)).
+      description: "The node's generic resource values, C({name: value}) (module M(failover.cluster.generic_resource))."
       type: dict
 packages:
   description: Every top-level resource (group, clone, primitive) as a package.
