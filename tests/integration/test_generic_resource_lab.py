@@ -51,7 +51,7 @@ def lab(*args, check=True, timeout=180):
 
 def env():
     return dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-                ANSIBLE_FORCE_COLOR="0", ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
+                ANSIBLE_FORCE_COLOR="0")
 
 
 def playbook(work, name, extra):
@@ -60,18 +60,22 @@ def playbook(work, name, extra):
     argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(work / "lab.yml"), "-i", str(ROOT / "inventories" / "lab"),
             "-e", f"@{path}", str(ROOT / "playbooks" / name)]
     return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT,
-                          env=dict(env(), ANSIBLE_STDOUT_CALLBACK="default"), timeout=900, check=False)
+                          env=env(), timeout=900, check=False)
+
+
+def adhoc(work, host, args, *options, check=True):
+    """Run failover.cluster.generic_resource on ``host`` (ansible ad hoc, one-line output); its JSON result."""
+    argv = [str(VENV_BIN / "ansible"), "-i", str(work / "lab.yml"), "-i", str(ROOT / "inventories" / "lab"), host,
+            "-o", *options, "-m", "failover.cluster.generic_resource", "-a", args]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env(), timeout=120, check=False)
+    if check:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith(host + " | "))
+    return json.loads(line.split(" => ", 1)[1])
 
 
 def set_resource(work, host, *options):
-    """Run failover.cluster.generic_resource on ``host``; the module's JSON result."""
-    args = " ".join(["generic_resource_name=dbmon", *options])
-    argv = [str(VENV_BIN / "ansible"), "-i", str(work / "lab.yml"), "-i", str(ROOT / "inventories" / "lab"), host,
-            "-m", "failover.cluster.generic_resource", "-a", args]
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env(), timeout=120, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    data = json.loads(proc.stdout)
-    return data["plays"][0]["tasks"][0]["hosts"][host]
+    return adhoc(work, host, " ".join(["generic_resource_name=dbmon", *options]))
 
 
 def node_cmd(*argv):
@@ -136,12 +140,7 @@ def test_generic_resource_down_on_the_holder_moves_the_package(provisioned):
     assert wait_holder("node1") == "node1"
 
     # check mode: nothing is written, the package stays
-    argv = [str(VENV_BIN / "ansible"), "-i", str(provisioned / "lab.yml"), "-i", str(ROOT / "inventories" / "lab"),
-            "node1", "--check", "-m", "failover.cluster.generic_resource", "-a",
-            "generic_resource_name=dbmon status=down"]
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env(), timeout=120, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["node1"]
+    result = adhoc(provisioned, "node1", "generic_resource_name=dbmon status=down", "--check")
     assert result["changed"] is True and result["value"] == "down" and result["previous"] is None
     assert transient("node1") is None
     time.sleep(3)
@@ -159,11 +158,8 @@ def test_generic_resource_down_on_the_holder_moves_the_package(provisioned):
     assert again["changed"] is False and again["value"] == "down"
 
     # a value of the wrong kind is refused before anything changes
-    argv = [str(VENV_BIN / "ansible"), "-i", str(provisioned / "lab.yml"), "-i", str(ROOT / "inventories" / "lab"),
-            "node1", "-m", "failover.cluster.generic_resource", "-a", "generic_resource_name=dbmon value=5"]
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env(), timeout=120, check=False)
-    assert proc.returncode != 0
-    refused = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["node1"]
+    refused = adhoc(provisioned, "node1", "generic_resource_name=dbmon value=5", check=False)
+    assert refused["failed"] is True and refused["changed"] is False
     assert refused["msg"] == "value: dbmon is a simple generic resource in package(s) grpkg; give status (up, down " \
                              "or unknown)"
     assert transient("node1") == "down"
