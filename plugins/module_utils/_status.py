@@ -308,8 +308,8 @@ def render_table(view):
         for fail in view["failed_actions"]:
             reason = f" ({fail['exitreason']})" if fail["exitreason"] else ""
             lines.append(f"    {fail['resource']} {fail['task']} on {fail['node']}: {fail['exitstatus']}{reason}")
-    extra = render_generic_resources(view)
-    return "\n".join(lines) + ("\n" + extra.lstrip("\n") if extra else "")
+    extra = "\n".join(part.lstrip("\n") for part in (render_subnets(view), render_generic_resources(view)) if part)
+    return "\n".join(lines) + ("\n" + extra if extra else "")
 
 
 # ---------------------------------------------------------------------------------------
@@ -454,4 +454,50 @@ def render_generic_resources(view):
             up = "-" if value["up"] is None else ("yes" if value["up"] else "no")
             lines.append(f"    {entry['name']:<20}{value['node']:<16}{value['value'] or '-':<10}{up:<6}"
                          f"{','.join(entry['packages']) or '-'}")
+    return "\n".join(lines)
+
+
+def annotate_subnets(view, cib_xml):
+    """Add ``subnets`` to ``view``: every monitored subnet (a ``fc-subnet-<tag>`` monitor or node
+    attribute) with the packages whose rules name it and per node ``value`` (1 up, 0 down, null when
+    the monitor does not run there) and ``up``; and to each node ``subnets`` ({subnet: up})."""
+    root = ET.fromstring(cib_xml) if isinstance(cib_xml, str) else cib_xml
+    conf = _configuration(root)
+    users = {}
+    constraints = conf.find("constraints")
+    for element in list(constraints) if constraints is not None else []:
+        subnet = ids.subnet_of_rule_id(element.get("id"))
+        if subnet:
+            users.setdefault(subnet, []).append(ids.classify(element.get("id"))[1])
+    values = {}
+    for node, attrs in node_attributes(root).items():
+        for attr, value in attrs.items():
+            mid = ids.subnet_monitor_of(attr)
+            if mid and mid == attr:
+                values.setdefault(ids.subnet_of_tag(attr[len(ids.SUBNET_PREFIX):]), {})[node] = value
+    entries = []
+    for subnet in sorted(set(users) | set(values)):
+        per_node = []
+        for node in view.get("nodes", []):
+            value = values.get(subnet, {}).get(node["name"])
+            up = None if value is None else value.strip() not in ("", "0")
+            per_node.append({"node": node["name"], "value": value, "up": up})
+        entries.append({"subnet": subnet, "packages": sorted(users.get(subnet, [])), "nodes": per_node})
+    for node in view.get("nodes", []):
+        node["subnets"] = {e["subnet"]: v["up"] for e in entries for v in e["nodes"] if v["node"] == node["name"]}
+    view["subnets"] = entries
+    return view
+
+
+def render_subnets(view):
+    """The monitored subnets section of the table (empty when there are none)."""
+    entries = view.get("subnets") or []
+    if not entries:
+        return ""
+    lines = ["", "  MONITORED SUBNETS", f"    {'SUBNET':<20}{'NODE':<16}{'STATUS':<10}PACKAGES"]
+    for entry in entries:
+        for value in entry["nodes"]:
+            status = "-" if value["up"] is None else ("up" if value["up"] else "down")
+            users = ",".join(entry["packages"]) or "-"
+            lines.append(f"    {entry['subnet']:<20}{value['node']:<16}{status:<10}{users}")
     return "\n".join(lines)

@@ -154,6 +154,9 @@ nodes:
     resources_running:
       description: Number of resources active on the node.
       type: int
+    subnets:
+      description: "The node's monitored subnets, C({subnet: up}) (up null when the monitor does not run there)."
+      type: dict
     generic_resources:
       description: "The node's generic resource values, C({name: value}) (module M(failover.cluster.generic_resource))."
       type: dict
@@ -238,6 +241,15 @@ generic_resources:
   sample: [{"name": "dbmon", "kind": "simple", "up_criteria": [], "evaluation": "during_package_start",
             "packages": ["web"], "nodes": [{"node": "node1", "value": "down", "up": false},
                                            {"node": "node2", "value": null, "up": null}]}]
+subnets:
+  description:
+    - Every monitored subnet (package field C(monitored_subnet)) - C(subnet), C(packages) whose rules name it, and
+      C(nodes), a list of C(node), C(value) (the link monitor's node attribute, 1 or 0) and C(up).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"subnet": "203.0.113.0/24", "packages": ["web"], "nodes": [{"node": "node1", "value": "0", "up": false},
+                                                                      {"node": "node2", "value": "1", "up": true}]}]
 table:
   description: The same information as text in the spirit of C(cmviewcl -v).
   returned: success
@@ -257,6 +269,7 @@ from ansible_collections.failover.cluster.plugins.module_utils._runner import Co
 from ansible_collections.failover.cluster.plugins.module_utils._status import (
     StatusParseError,
     annotate_generic_resources,
+    annotate_subnets,
     annotate_with_cib,
     cluster_view,
     parse_crm_mon_xml,
@@ -292,7 +305,7 @@ def read_view(runner, quorum=True, inactive=True):
     rc, out, err = runner.run([runner.which("cibadmin"), "--query"], check=False)
     if rc != 0 or not out.strip():
         raise CommandError(["cibadmin", "--query"], rc, out, err)
-    return annotate_generic_resources(annotate_with_cib(merged, out, time.time()), out)
+    return annotate_subnets(annotate_generic_resources(annotate_with_cib(merged, out, time.time()), out), out)
 
 
 def main():
@@ -320,6 +333,7 @@ def main():
         failed_actions=view["failed_actions"],
         restrictions=view["restrictions"],
         generic_resources=view["generic_resources"],
+        subnets=view["subnets"],
         table=render_table(view),
         commands=runner.commands,
     )

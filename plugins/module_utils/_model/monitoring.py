@@ -34,7 +34,11 @@ from dataclasses import dataclass
 from . import fields as f
 from . import ids
 
-PKG_KEYS = ("generic_resources",)
+PKG_KEYS = ("generic_resources", "monitored_subnet", "monitored_subnet_access")
+SUBNET_ACCESS = ("full", "partial")
+SUBNET_MONITOR_AGENT = ("ocf", "failover", "subnet")  # ethmonitor on the interface that carries the subnet
+SUBNET_MONITOR_INTERVAL = 2  # s; Serviceguard's NETWORK_POLLING_INTERVAL default
+SUBNET_MONITOR_TIMEOUT = 20
 GR_KEYS = ("generic_resource_name", "generic_resource_evaluation_type", "generic_resource_up_criteria")
 GR_NAME_MAX = 39  # Serviceguard's limit for generic resource names
 EVALUATION_TYPES = ("during_package_start", "before_package_start")
@@ -124,10 +128,74 @@ def is_up(text, up_criteria):
 
 
 # ---------------------------------------------------------------------------------------
-def read_package_fields(p, path, spec):
-    """Validate a package spec's monitoring fields; returns ``{"generic_resources": tuple}``."""
-    return {"generic_resources": tuple(_read_generic_resources(p, f.join(path, "generic_resources"),
-                                                               spec.get("generic_resources")))}
+def read_package_fields(p, path, spec, cluster=None, nodes=()):
+    """Validate a package spec's monitoring fields; returns the Package fields they set
+    (``generic_resources``, ``monitored_subnets``)."""
+    result = {"generic_resources": tuple(_read_generic_resources(p, f.join(path, "generic_resources"),
+                                                                 spec.get("generic_resources")))}
+    access = f.read_choice(p, f.join(path, "monitored_subnet_access"), spec.get("monitored_subnet_access"),
+                           SUBNET_ACCESS, "full")
+    result["monitored_subnets"] = tuple(_read_subnets(p, f.join(path, "monitored_subnet"),
+                                                      spec.get("monitored_subnet"), access, cluster, nodes))
+    return result
+
+
+@dataclass(frozen=True)
+class MonitoredSubnet:
+    subnet: str  # cidr
+    access: str  # full | partial
+    gated: tuple  # the package's nodes that have an address on the subnet (the rule applies there)
+
+    @property
+    def attribute(self):
+        return ids.subnet_attribute(self.subnet)
+
+
+def _read_subnets(p, path, raw, access, cluster, nodes):
+    from .net import AddressError, parse_address, parse_subnet  # netaddr: only when subnets are given
+
+    items = f.read_list(p, path, raw)
+    result = []
+    if not items or cluster is None:
+        return result
+    networks = cluster.networks
+    seen = set()
+    for k, item in enumerate(items):
+        spath = f.index(path, k)
+        if isinstance(item, bool) or not isinstance(item, str):
+            p.error(spath, "must be a subnet like 203.0.113.0/24, got {0}".format(f.type_name(item)))
+            continue
+        try:
+            if "/" in item:
+                subnet = str(parse_subnet(item))
+            else:
+                base = parse_address(item)
+                found = [n for n in networks if parse_subnet(n).ip == base]
+                if not found:
+                    raise AddressError("{0} is not a subnet the cluster nodes have an address on (known: {1})".format(
+                        item, ", ".join(sorted(networks)) or "none"))
+                subnet = found[0]
+        except AddressError as exc:
+            p.error(spath, str(exc))
+            continue
+        if subnet in seen:
+            p.error(spath, "{0} is listed twice".format(subnet))
+            continue
+        seen.add(subnet)
+        holders = networks.get(subnet, set())
+        gated = tuple(n for n in nodes if n in holders)
+        missing = [n for n in nodes if n not in holders]
+        if not gated:
+            p.error(spath, "no node in node_name has an address on {0}; a monitored subnet must be one the package's "
+                           "nodes have a heartbeat or stationary address on".format(subnet))
+            continue
+        if access == "full" and missing:
+            p.error(spath, "{0} has no address on {1}; with monitored_subnet_access full every node in node_name "
+                           "needs one (add a stationary address, or set monitored_subnet_access partial)".format(
+                               ", ".join(missing), subnet))
+            continue
+        result.append(MonitoredSubnet(subnet=subnet, access=access, gated=gated))
+    return result
 
 
 def _read_generic_resources(p, path, raw):
@@ -204,6 +272,123 @@ def constraints(pkg, top):
             ET.SubElement(rule, "expression", dict({"id": "{0}-{1}".format(cid, suffix)}, **expression))
         result.append(location)
     return result
+
+
+def subnet_constraints(pkg, top):
+    """The location rules of a package's monitored subnets: ``-INFINITY`` on a gated node where the
+    subnet's attribute is not set or below 1 (the link is down). With partial access the nodes
+    without an address on the subnet are not gated by it."""
+    result = []
+    for net in getattr(pkg, "monitored_subnets", ()):
+        cid = ids.subnet_rule_id(pkg.name, net.subnet)
+        location = ET.Element("rsc_location", {"id": cid, "rsc": top})
+        ungated = [n for n in pkg.nodes if n not in net.gated]
+        down = {"id": cid + "-down", "score": "-" + INFINITY, "boolean-op": "or"}
+        if ungated:
+            outer = ET.SubElement(location, "rule", {"id": cid + "-rule", "score": "-" + INFINITY,
+                                                     "boolean-op": "and"})
+            down.pop("score")
+            rule = ET.SubElement(outer, "rule", down)
+        else:
+            rule = ET.SubElement(location, "rule", down)
+        ET.SubElement(rule, "expression", {"id": cid + "-unset", "attribute": net.attribute,
+                                           "operation": "not_defined"})
+        ET.SubElement(rule, "expression", {"id": cid + "-zero", "attribute": net.attribute, "operation": "lt",
+                                           "value": "1", "type": "number"})
+        for node in ungated:
+            ET.SubElement(outer, "expression", {"id": "{0}-not-{1}".format(cid, node), "attribute": "#uname",
+                                                "operation": "ne", "value": node})
+        result.append(location)
+    return result
+
+
+def subnet_monitors(pkg, cluster):
+    """The shared monitor objects the package's subnets need: ``[(clone, [constraints])]``.
+
+    One ``ocf:failover:subnet`` clone per subnet, id ``fc-subnet-<tag>``, kept off the cluster
+    nodes without an address on the subnet. Every package that monitors the subnet compiles the
+    same objects (they depend on the subnet and the cluster only); the engine keeps them while a
+    package rule refers to them (:func:`reconcile_monitors`).
+    """
+    result = []
+    holders_of = cluster.networks
+    for net in getattr(pkg, "monitored_subnets", ()):
+        cid = ids.subnet_monitor_id(net.subnet)
+        clone = ET.Element("clone", {"id": cid})
+        meta = ET.SubElement(clone, "meta_attributes", {"id": cid + "-meta"})
+        for name, value in (("interleave", "true"), ("failover-cluster", "managed-monitor")):
+            ET.SubElement(meta, "nvpair", {"id": "{0}-meta-{1}".format(cid, name), "name": name, "value": value})
+        prim = ET.SubElement(clone, "primitive", {"id": cid + "-mon", "class": SUBNET_MONITOR_AGENT[0],
+                                                  "provider": SUBNET_MONITOR_AGENT[1],
+                                                  "type": SUBNET_MONITOR_AGENT[2]})
+        params = ET.SubElement(prim, "instance_attributes", {"id": cid + "-mon-params"})
+        for name, value in (("subnet", net.subnet), ("name", net.attribute), ("link_status_only", "true"),
+                            ("repeat_count", "1"), ("repeat_interval", "1")):
+            ET.SubElement(params, "nvpair", {"id": "{0}-mon-params-{1}".format(cid, name), "name": name,
+                                             "value": value})
+        ops = ET.SubElement(prim, "operations")
+        for name, interval, timeout in (("start", "0s", "60s"), ("stop", "0s", "20s"),
+                                        ("monitor", "{0}s".format(SUBNET_MONITOR_INTERVAL),
+                                         "{0}s".format(SUBNET_MONITOR_TIMEOUT))):
+            ET.SubElement(ops, "op", {"id": "{0}-mon-{1}-{2}".format(cid, name, interval), "name": name,
+                                      "interval": interval, "timeout": timeout})
+        constraints = []
+        holders = holders_of.get(net.subnet, set())
+        for node in cluster.node_names:
+            if node not in holders:
+                constraints.append(ET.Element("rsc_location", {"id": "{0}-not-{1}".format(cid, node), "rsc": cid,
+                                                               "node": node, "score": "-" + INFINITY}))
+        result.append((clone, constraints))
+    return result
+
+
+def reconcile_monitors(resources, constraints, desired):
+    """Keep exactly the subnet monitors that some package rule in ``constraints`` refers to.
+
+    ``resources``/``constraints``: the new CIB's top-level elements (lists, changed in place);
+    ``desired``: {monitor id: (clone, [constraints])} compiled in this run (they replace the live
+    ones). A monitor no package rule names any more is removed with its constraints: the last
+    package that monitors a subnet takes the monitor with it.
+    """
+    needed = set()
+    for element in constraints:
+        kind, _package = ids.classify(element.get("id"))
+        subnet = ids.subnet_of_rule_id(element.get("id")) if kind == "package_part" else None
+        if subnet:
+            needed.add(ids.subnet_monitor_id(subnet))
+
+    def owner(oid):
+        return ids.subnet_monitor_of(oid)
+
+    kept_resources, placed = [], set()
+    for element in resources:
+        mid = owner(element.get("id"))
+        if mid is None:
+            kept_resources.append(element)
+        elif mid in needed and mid not in placed:
+            kept_resources.append(desired[mid][0] if mid in desired else element)
+            placed.add(mid)
+    for mid in sorted(needed - placed):
+        if mid in desired:
+            kept_resources.append(desired[mid][0])
+            placed.add(mid)
+    kept_constraints, done = [], set()
+    for element in constraints:
+        mid = owner(element.get("id"))
+        if mid is None:
+            kept_constraints.append(element)
+        elif mid in placed:
+            if mid in desired:
+                if mid not in done:
+                    kept_constraints.extend(desired[mid][1])
+                    done.add(mid)
+            else:
+                kept_constraints.append(element)
+    for mid in sorted(placed):
+        if mid in desired and mid not in done:
+            kept_constraints.extend(desired[mid][1])
+    resources[:] = kept_resources
+    constraints[:] = kept_constraints
 
 
 def generic_resources_of_cib(root):

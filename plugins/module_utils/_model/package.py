@@ -110,6 +110,7 @@ class Package:
     description: object = None
     ip_release_window: int = IP_RELEASE_WINDOW
     generic_resources: tuple = ()  # monitoring.GenericResource, in spec order
+    monitored_subnets: tuple = ()  # monitoring.MonitoredSubnet, in spec order
 
     @property
     def pacemaker_priority(self):
@@ -206,7 +207,7 @@ def _read_package(p, path, spec, cluster):
     if release is not None and release > ip_start - IP_CHECK_TIME:
         p.error(f.join(path, "ip_release_window"), "{0} s leaves no time for the address check: at most the IP's "
                 "start timeout ({1} s, run_script_timeout) minus {2} s".format(release, ip_start, IP_CHECK_TIME))
-    monitors = monitoring.read_package_fields(p, path, spec)
+    monitors = monitoring.read_package_fields(p, path, spec, cluster, nodes)
     description = spec.get("description")
     if description is not None and (not isinstance(description, str) or "\n" in description):
         p.error(f.join(path, "description"), "must be a one-line string")

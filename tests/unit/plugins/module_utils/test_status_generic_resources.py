@@ -55,3 +55,27 @@ def test_table_section():
     assert "GENERIC RESOURCES" in text
     assert "    dbmon               node1           down      no    web" in text.splitlines()
     assert _status.render_generic_resources({"generic_resources": []}) == ""
+
+
+SUBNET_CIB = """<cib epoch="3" num_updates="1" admin_epoch="0"><configuration><crm_config/><nodes/><resources/>
+<constraints>
+  <rsc_location id="fc.web.net.203-0-113-0-24" rsc="fc.web"/>
+  <rsc_location id="fc-subnet-203-0-113-0-24-not-node3" rsc="fc-subnet-203-0-113-0-24" node="node3" score="-INFINITY"/>
+</constraints></configuration>
+<status>
+  <node_state id="1" uname="node1"><transient_attributes id="1"><instance_attributes id="s1">
+    <nvpair id="s1-a" name="fc-subnet-203-0-113-0-24" value="0"/></instance_attributes></transient_attributes>
+  </node_state>
+  <node_state id="2" uname="node2"><transient_attributes id="2"><instance_attributes id="s2">
+    <nvpair id="s2-a" name="fc-subnet-203-0-113-0-24" value="1"/></instance_attributes></transient_attributes>
+  </node_state>
+</status></cib>"""
+
+
+def test_subnets_per_node():
+    result = _status.annotate_subnets(view(), SUBNET_CIB)
+    assert result["subnets"] == [{"subnet": "203.0.113.0/24", "packages": ["web"], "nodes": [
+        {"node": "node1", "value": "0", "up": False}, {"node": "node2", "value": "1", "up": True}]}]
+    assert result["nodes"][0]["subnets"] == {"203.0.113.0/24": False}
+    text = _status.render_subnets(result)
+    assert "    203.0.113.0/24      node1           down      web" in text.splitlines()
