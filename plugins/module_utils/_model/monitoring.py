@@ -231,11 +231,16 @@ def _read_generic_resources(p, path, raw):
 
 def cross_check(p, prefix, packages):
     """One generic resource name is one attribute: every package that names it must agree on
-    whether it is simple or extended (a value cannot be both ``up`` and a number)."""
+    whether it is simple or extended (a value cannot be both ``up`` and a number). Also warns where
+    node_fail_fast_enabled meets a monitored subnet (not reset on a subnet failure)."""
     kinds = {}
     for i, pkg in enumerate(packages):
         if pkg is None:
             continue
+        if pkg.node_fail_fast and pkg.monitored_subnets:
+            p.warn(f.join(f.index(prefix, i), "node_fail_fast_enabled"),
+                   "a monitored subnet failure moves the package but does not reset the node (Serviceguard resets it); "
+                   "node_fail_fast_enabled acts on the package's own resources only")
         for k, res in enumerate(pkg.generic_resources):
             path = f.join(f.index(f.join(f.index(prefix, i), "generic_resources"), k), "generic_resource_up_criteria")
             kind = "simple" if res.up_criteria is None else "extended"

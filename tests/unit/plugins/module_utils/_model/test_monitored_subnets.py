@@ -162,3 +162,10 @@ def test_transport_keeps_the_monitor():
     plan = apply.Plan(LIVE, {"web": back})
     assert "resources/fc-subnet-203-0-113-0-24" in plan.changes["added"]
     assert "constraints/fc-subnet-203-0-113-0-24-not-node3" in plan.changes["added"]
+
+
+def test_node_fail_fast_with_a_monitored_subnet_warns():
+    _p, warnings = pk.build_packages([pkg(monitored_subnet=[DATA], node_fail_fast_enabled=True)], CLUSTER)
+    assert "packages[0].node_fail_fast_enabled: a monitored subnet failure moves the package but does not reset " \
+           "the node (Serviceguard resets it); node_fail_fast_enabled acts on the package's own resources only" \
+        in warnings
