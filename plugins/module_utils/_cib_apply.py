@@ -112,7 +112,7 @@ def package_from_xml(text):
     for element in [resource] + constraints:
         element.tail = None
     return cibmodel.CompiledPackage(name=name, resource=resource, constraints=constraints,
-                                    monitors=[(clone, cons) for clone, cons in monitors.values()])
+                                    monitors=[tuple(pair) for pair in monitors.values()])
 
 
 # ---------------------------------------------------------------------------------------
