@@ -90,7 +90,9 @@ def adhoc(work, host, args, *options, check=True):
     if check:
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     line = next(x for x in proc.stdout.splitlines() if x.startswith(host + " | "))
-    return json.loads(line.split(" => ", 1)[1])
+    data = json.loads(line.split(" => ", 1)[1])
+    data.setdefault("failed", line.split(" | ", 1)[1].startswith("FAILED"))  # the one-line form leaves it out
+    return data
 
 
 def set_resource(work, host, *options):
@@ -234,7 +236,7 @@ def test_link_down_on_the_holders_data_interface_moves_the_package(provisioned):
         wait_holder(other, package="netpkg")
         print(f"data link down on {first} -> netpkg on {other} after {time.monotonic() - begin:.1f} s")
         # the heartbeat network is untouched: both nodes are still online members
-        online = {n.get("name"): n.get("online") for n in crm_mon().iter("node") if n.get("name")}
+        online = {n.get("name"): n.get("online") for n in crm_mon().findall("./nodes/node")}
         assert online.get("node1") == "true" and online.get("node2") == "true", online
         info = adhoc_info(provisioned)
         subnet = next(s for s in info["subnets"] if s["subnet"] == DATA_NET)
