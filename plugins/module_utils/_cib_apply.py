@@ -68,6 +68,9 @@ def package_to_xml(compiled_package):
     wrapper = ET.Element(PACKAGE_TAG, {"name": compiled_package.name})
     wrapper.append(compiled_package.resource)
     wrapper.extend(compiled_package.constraints)
+    for clone, constraints in compiled_package.monitors:  # shared subnet monitors (ids fc-subnet-*)
+        wrapper.append(clone)
+        wrapper.extend(constraints)
     text = ET.tostring(wrapper, encoding="unicode")
     wrapper.clear()  # do not keep the compiled elements as children of the wrapper
     return text
@@ -83,16 +86,33 @@ def package_from_xml(text):
     if root.tag != PACKAGE_TAG or not name or len(root) == 0:
         raise CompileError("compiled package must be <package name=...> with the resource first")
     top = cibmodel.resource_id(name)
-    resource, constraints = root[0], list(root[1:])
+    resource, rest = root[0], list(root[1:])
     if resource.get("id") != top:
         raise CompileError("compiled package {0}: the resource id must be {1}".format(name, top))
+    constraints = [e for e in rest if ids.subnet_monitor_of(e.get("id")) is None]
+    monitors = {}
+    for element in rest:
+        mid = ids.subnet_monitor_of(element.get("id"))
+        if mid is None:
+            continue
+        element.tail = None
+        if element.tag == "clone" and element.get("id") == mid:
+            monitors.setdefault(mid, [element, []])[0] = element
+        elif element.tag == "rsc_location" and element.get("rsc") == mid:
+            monitors.setdefault(mid, [None, []])[1].append(element)
+        else:
+            raise CompileError("compiled package {0}: {1} is not a subnet monitor or its constraint".format(
+                name, element.get("id")))
+    if any(clone is None for clone, _cons in monitors.values()):
+        raise CompileError("compiled package {0}: a subnet monitor constraint without its monitor".format(name))
     for element in constraints:
         if not element.get("id", "").startswith(top + "."):
             raise CompileError("compiled package {0}: constraint {1} is not named {2}.*".format(
                 name, element.get("id"), top))
     for element in [resource] + constraints:
         element.tail = None
-    return cibmodel.CompiledPackage(name=name, resource=resource, constraints=constraints)
+    return cibmodel.CompiledPackage(name=name, resource=resource, constraints=constraints,
+                                    monitors=[tuple(pair) for pair in monitors.values()])
 
 
 # ---------------------------------------------------------------------------------------
@@ -110,7 +130,8 @@ def _index(root):
 def _may_change(key, targets):
     """Whether merge() may have changed the object ``key`` (``resources/<id>`` or ``constraints/<id>``)."""
     oid = key.split("/", 1)[1]
-    if oid.startswith(("cli-prefer-", "cli-ban-", cibmodel.NOSWITCH_PREFIX, cibmodel.RUNBOOK_PREFIX)):
+    if oid.startswith(("cli-prefer-", "cli-ban-", cibmodel.NOSWITCH_PREFIX, cibmodel.RUNBOOK_PREFIX,
+                       ids.SUBNET_PREFIX)):
         return True
     if not oid.startswith(cibmodel.ID_PREFIX):
         return False

@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.failover.cluster.plugins.module_utils import _switch
-from ansible_collections.failover.cluster.plugins.module_utils._model import ids
+from ansible_collections.failover.cluster.plugins.module_utils._model import ids, monitoring
 from ansible_collections.failover.cluster.plugins.module_utils._model.fencing import fencing_from_cib
 
 # Location constraints whose id starts with this prefix are how the collection pins a
@@ -315,7 +315,8 @@ def render_table(view):
         for fail in view["failed_actions"]:
             reason = f" ({fail['exitreason']})" if fail["exitreason"] else ""
             lines.append(f"    {fail['resource']} {fail['task']} on {fail['node']}: {fail['exitstatus']}{reason}")
-    return "\n".join(lines)
+    extra = "\n".join(part.lstrip("\n") for part in (render_subnets(view), render_generic_resources(view)) if part)
+    return "\n".join(lines) + ("\n" + extra if extra else "")
 
 
 # ---------------------------------------------------------------------------------------
@@ -407,3 +408,119 @@ def parse_cmap_nodelist(text):
         if len(path) == 4 and path[:2] == ["nodelist", "node"]:
             fields.setdefault(path[2], {})[path[3]] = value.strip()
     return {f["name"]: f["ring0_addr"] for f in fields.values() if "name" in f and "ring0_addr" in f}
+
+
+# ---------------------------------------------------------------------------------------
+# generic resources (issue 13): the value of each fc-gr-<name> node attribute, as cmviewcl -v shows them
+def node_attributes(root):
+    """{node: {attribute: value}} from a parsed CIB: the permanent ones (nodes section), then the
+    transient ones (status section), which win as they do in Pacemaker's rules."""
+    result = {}
+    conf = _configuration(root)
+    for node in conf.findall("./nodes/node"):
+        values = result.setdefault(node.get("uname"), {})
+        for pair in node.findall("./instance_attributes/nvpair"):
+            values[pair.get("name")] = pair.get("value")
+    for state in root.findall("./status/node_state"):
+        values = result.setdefault(state.get("uname"), {})
+        for pair in state.findall("./transient_attributes/instance_attributes/nvpair"):
+            values[pair.get("name")] = pair.get("value")
+    return result
+
+
+def annotate_generic_resources(view, cib_xml):
+    """Add ``generic_resources`` to ``view`` (one entry per resource that a package names or a node
+    holds: ``name``, ``kind``, ``up_criteria``, ``evaluation``, ``packages`` and per node ``value`` and
+    ``up``) and to each node ``generic_resources`` ({name: value})."""
+    root = ET.fromstring(cib_xml) if isinstance(cib_xml, str) else cib_xml
+    declared = monitoring.generic_resources_of_cib(root)
+    attributes = node_attributes(root)
+    values = {}
+    for node, attrs in attributes.items():
+        for attr, value in attrs.items():
+            name = ids.generic_resource_of_attribute(attr)
+            if name:
+                values.setdefault(name, {})[node] = value
+    entries = []
+    for name in sorted(set(declared) | set(values)):
+        use = declared.get(name) or {}
+        criteria = use.get("up_criteria")
+        one_criteria = len(use.get("criteria") or []) <= 1
+        per_node = []
+        for node in view.get("nodes", []):
+            value = values.get(name, {}).get(node["name"])
+            up = monitoring.is_up(value, criteria) if use and one_criteria else None
+            per_node.append({"node": node["name"], "value": value, "up": up})
+        entries.append({
+            "name": name,
+            "kind": None if not use else ("simple" if criteria is None else "extended"),
+            "up_criteria": [str(c) for c in use.get("criteria") or []],
+            "evaluation": use.get("evaluation"),
+            "packages": list(use.get("packages") or []),
+            "nodes": per_node,
+        })
+    for node in view.get("nodes", []):
+        node["generic_resources"] = {e["name"]: v["value"] for e in entries for v in e["nodes"]
+                                     if v["node"] == node["name"] and v["value"] is not None}
+    view["generic_resources"] = entries
+    return view
+
+
+def render_generic_resources(view):
+    """The generic resources section of the table (empty when there are none)."""
+    entries = view.get("generic_resources") or []
+    if not entries:
+        return ""
+    lines = ["", "  GENERIC RESOURCES", f"    {'NAME':<20}{'NODE':<16}{'VALUE':<10}{'UP':<6}PACKAGES"]
+    for entry in entries:
+        for value in entry["nodes"]:
+            up = "-" if value["up"] is None else ("yes" if value["up"] else "no")
+            lines.append(f"    {entry['name']:<20}{value['node']:<16}{value['value'] or '-':<10}{up:<6}"
+                         f"{','.join(entry['packages']) or '-'}")
+    return "\n".join(lines)
+
+
+def annotate_subnets(view, cib_xml):
+    """Add ``subnets`` to ``view``: every monitored subnet (a ``fc-subnet-<tag>`` monitor or node
+    attribute) with the packages whose rules name it and per node ``value`` (1 up, 0 down, null when
+    the monitor does not run there) and ``up``; and to each node ``subnets`` ({subnet: up})."""
+    root = ET.fromstring(cib_xml) if isinstance(cib_xml, str) else cib_xml
+    conf = _configuration(root)
+    users = {}
+    constraints = conf.find("constraints")
+    for element in list(constraints) if constraints is not None else []:
+        subnet = ids.subnet_of_rule_id(element.get("id"))
+        if subnet:
+            users.setdefault(subnet, []).append(ids.classify(element.get("id"))[1])
+    values = {}
+    for node, attrs in node_attributes(root).items():
+        for attr, value in attrs.items():
+            mid = ids.subnet_monitor_of(attr)
+            if mid and mid == attr:
+                values.setdefault(ids.subnet_of_tag(attr[len(ids.SUBNET_PREFIX):]), {})[node] = value
+    entries = []
+    for subnet in sorted(set(users) | set(values)):
+        per_node = []
+        for node in view.get("nodes", []):
+            value = values.get(subnet, {}).get(node["name"])
+            up = None if value is None else value.strip() not in ("", "0")
+            per_node.append({"node": node["name"], "value": value, "up": up})
+        entries.append({"subnet": subnet, "packages": sorted(users.get(subnet, [])), "nodes": per_node})
+    for node in view.get("nodes", []):
+        node["subnets"] = {e["subnet"]: v["up"] for e in entries for v in e["nodes"] if v["node"] == node["name"]}
+    view["subnets"] = entries
+    return view
+
+
+def render_subnets(view):
+    """The monitored subnets section of the table (empty when there are none)."""
+    entries = view.get("subnets") or []
+    if not entries:
+        return ""
+    lines = ["", "  MONITORED SUBNETS", f"    {'SUBNET':<20}{'NODE':<16}{'STATUS':<10}PACKAGES"]
+    for entry in entries:
+        for value in entry["nodes"]:
+            status = "-" if value["up"] is None else ("up" if value["up"] else "down")
+            users = ",".join(entry["packages"]) or "-"
+            lines.append(f"    {entry['subnet']:<20}{value['node']:<16}{status:<10}{users}")
+    return "\n".join(lines)

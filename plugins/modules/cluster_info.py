@@ -154,6 +154,12 @@ nodes:
     resources_running:
       description: Number of resources active on the node.
       type: int
+    subnets:
+      description: "The node's monitored subnets, C({subnet: up}) (up null when the monitor does not run there)."
+      type: dict
+    generic_resources:
+      description: "The node's generic resource values, C({name: value}) (module M(failover.cluster.generic_resource))."
+      type: dict
 packages:
   description: Every top-level resource (group, clone, primitive) as a package.
   returned: success
@@ -250,6 +256,27 @@ fencing:
     node:
       description: The node its monitor runs on; null when not running.
       type: str
+generic_resources:
+  description:
+    - Every generic resource a package names or a node holds (Serviceguard's C(cmviewcl -v) generic resource
+      lines) - C(name), C(kind) (C(simple), C(extended), null when no package names it), C(up_criteria) (the
+      packages' criteria), C(evaluation), C(packages), and C(nodes), a list of C(node), C(value) and C(up)
+      (null when no value is set or the packages' criteria differ).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"name": "dbmon", "kind": "simple", "up_criteria": [], "evaluation": "during_package_start",
+            "packages": ["web"], "nodes": [{"node": "node1", "value": "down", "up": false},
+                                           {"node": "node2", "value": null, "up": null}]}]
+subnets:
+  description:
+    - Every monitored subnet (package field C(monitored_subnet)) - C(subnet), C(packages) whose rules name it, and
+      C(nodes), a list of C(node), C(value) (the link monitor's node attribute, 1 or 0) and C(up).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"subnet": "203.0.113.0/24", "packages": ["web"], "nodes": [{"node": "node1", "value": "0", "up": false},
+                                                                      {"node": "node2", "value": "1", "up": true}]}]
 table:
   description: The same information as text in the spirit of C(cmviewcl -v).
   returned: success
@@ -268,6 +295,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.failover.cluster.plugins.module_utils._runner import CommandError, Runner
 from ansible_collections.failover.cluster.plugins.module_utils._status import (
     StatusParseError,
+    annotate_generic_resources,
+    annotate_subnets,
     annotate_with_cib,
     cluster_view,
     parse_crm_mon_xml,
@@ -303,7 +332,7 @@ def read_view(runner, quorum=True, inactive=True):
     rc, out, err = runner.run([runner.which("cibadmin"), "--query"], check=False)
     if rc != 0 or not out.strip():
         raise CommandError(["cibadmin", "--query"], rc, out, err)
-    return annotate_with_cib(merged, out, time.time())
+    return annotate_subnets(annotate_generic_resources(annotate_with_cib(merged, out, time.time()), out), out)
 
 
 def main():
@@ -331,6 +360,8 @@ def main():
         failed_actions=view["failed_actions"],
         restrictions=view["restrictions"],
         fencing=view["fencing"],
+        generic_resources=view["generic_resources"],
+        subnets=view["subnets"],
         table=render_table(view),
         commands=runner.commands,
     )

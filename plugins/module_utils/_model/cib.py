@@ -14,7 +14,7 @@ import shlex
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from . import ids
+from . import ids, monitoring
 from .cluster import as_cluster
 from .errors import CompileError
 from .package import IP_START_TIMEOUT, Package, build_packages
@@ -45,6 +45,7 @@ class CompiledPackage:
     name: str
     resource: object  # ET.Element (group or clone)
     constraints: list = field(default_factory=list)  # [ET.Element]
+    monitors: list = field(default_factory=list)  # [(clone, [constraints])] shared subnet monitors (monitoring.py)
 
     def to_xml(self):
         return "".join(ET.tostring(e, encoding="unicode") for e in [self.resource] + self.constraints)
@@ -63,7 +64,20 @@ class Compiled:
         for compiled in self.packages.values():
             resources.append(compiled.resource)
             constraints.extend(compiled.constraints)
+        monitors = _monitors(self.packages)
+        for mid in sorted(monitors):
+            resources.append(monitors[mid][0])
+            constraints.extend(monitors[mid][1])
         return ET.tostring(conf, encoding="unicode")
+
+
+def _monitors(packages):
+    """{monitor id: (clone, [constraints])} of compiled packages (one copy per shared subnet monitor)."""
+    result = {}
+    for compiled in packages.values():
+        for clone, constraints in getattr(compiled, "monitors", None) or []:
+            result.setdefault(clone.get("id"), (clone, constraints))
+    return result
 
 
 # ---------------------------------------------------------------------------------------
@@ -192,7 +206,8 @@ def compile_package(pkg, cluster):
     if pkg.script:
         script(top + ".ext", pkg.script)
 
-    return CompiledPackage(name=pkg.name, resource=root, constraints=_constraints(pkg, cluster, top))
+    return CompiledPackage(name=pkg.name, resource=root, constraints=_constraints(pkg, cluster, top),
+                           monitors=monitoring.subnet_monitors(pkg, cluster))
 
 
 def _constraints(pkg, cluster, top):
@@ -224,6 +239,8 @@ def _constraints(pkg, cluster, top):
         if dep.condition == "up":
             result.append(ET.Element("rsc_order", {"id": base + ".ord", "first": other, "then": top,
                                                    "kind": "Mandatory"}))
+    result.extend(monitoring.constraints(pkg, top))
+    result.extend(monitoring.subnet_constraints(pkg, top))
     return result
 
 
@@ -372,7 +389,7 @@ def merge(live_cib_xml, desired, managed_names=None, remove_names=()):
         if name not in placed and name not in dropping:
             kept.append(copy.deepcopy(desired[name].resource))
             placed.add(name)
-    _replace_children(resources, kept)
+    kept_resources = kept
 
     # constraints: ours are "fc.<package>.*"; a removed package also loses crm_resource's cli-* ones
     placed = set()
@@ -398,6 +415,11 @@ def merge(live_cib_xml, desired, managed_names=None, remove_names=()):
     for name in names:
         if name not in placed and name not in dropping:
             kept.extend(copy.deepcopy(c) for c in desired[name].constraints)
+    # shared subnet monitors: kept while a package rule names them, the compiled copy replaces the live one
+    wanted = {mid: (copy.deepcopy(clone), [copy.deepcopy(c) for c in cons])
+              for mid, (clone, cons) in _monitors({n: desired[n] for n in names if n in desired}).items()}
+    monitoring.reconcile_monitors(kept_resources, kept, wanted)
+    _replace_children(resources, kept_resources)
     _replace_children(constraints, kept)
     return ET.tostring(root, encoding="unicode")
 

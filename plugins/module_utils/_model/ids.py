@@ -117,3 +117,81 @@ def reserved_name_problem(name):
         return "{0} is reserved: its resource id {1} is the collection's fencing resource".format(
             name, resource_id(name))
     return None
+
+
+# --- generic resources (issue 13) -------------------------------------------------------
+# A generic resource is a node attribute ``fc-gr-<name>`` that an operator's monitor sets
+# (module generic_resource, Serviceguard's cmsetresource); a package that names it gets one
+# location rule ``fc.<package>.gr.<name>`` (a package part: removed with the package). The
+# attribute itself is node state, owned by whoever sets it, and is never removed by a package.
+GENERIC_RESOURCE_ATTR_PREFIX = "fc-gr-"
+
+
+def generic_resource_attribute(name):
+    """The node attribute that holds generic resource ``name``'s status or value on each node."""
+    return GENERIC_RESOURCE_ATTR_PREFIX + name
+
+
+def generic_resource_of_attribute(attribute):
+    """The generic resource name of a node attribute ``fc-gr-<name>`` (None for another attribute)."""
+    if not attribute or not attribute.startswith(GENERIC_RESOURCE_ATTR_PREFIX):
+        return None
+    return attribute[len(GENERIC_RESOURCE_ATTR_PREFIX):] or None
+
+
+def generic_resource_rule_id(package, name):
+    """The location rule that keeps ``package`` off nodes where generic resource ``name`` is not up."""
+    return member_id(package, "gr." + name)
+
+
+# --- monitored subnets (issue 13) ---------------------------------------------------------
+# One shared monitor per subnet, ``fc-subnet-<tag>`` (a clone of ocf:failover:subnet, with
+# constraints ``fc-subnet-<tag>-not-<node>``), writing the node attribute ``fc-subnet-<tag>``;
+# each package that monitors the subnet has a rule ``fc.<package>.net.<tag>``. The monitor is
+# owned by the packages whose rules name it: the engine removes it with the last of them.
+SUBNET_PREFIX = "fc-subnet-"
+
+
+def subnet_tag(cidr):
+    """``203.0.113.0/24`` -> ``203-0-113-0-24`` (dots and the slash are not id characters of ours)."""
+    return str(cidr).replace(".", "-").replace("/", "-")
+
+
+def subnet_of_tag(tag):
+    parts = (tag or "").split("-")
+    if len(parts) != 5 or not all(part.isdigit() for part in parts):
+        return None
+    return "{0}/{1}".format(".".join(parts[:4]), parts[4])
+
+
+def subnet_monitor_id(cidr):
+    return SUBNET_PREFIX + subnet_tag(cidr)
+
+
+def subnet_attribute(cidr):
+    """The node attribute the subnet's monitor writes (1 link up, 0 down)."""
+    return SUBNET_PREFIX + subnet_tag(cidr)
+
+
+def subnet_rule_id(package, cidr):
+    return member_id(package, "net." + subnet_tag(cidr))
+
+
+def subnet_of_rule_id(cid):
+    """The subnet of a package rule ``fc.<package>.net.<tag>`` (None for another id)."""
+    kind, package = classify(cid)
+    prefix = member_id(package, "net.") if kind == "package_part" else None
+    if not prefix or not cid.startswith(prefix):
+        return None
+    return subnet_of_tag(cid[len(prefix):])
+
+
+def subnet_monitor_of(oid):
+    """The monitor id ``fc-subnet-<tag>`` an object belongs to (the clone, its primitive, its
+    constraints), or None."""
+    if not oid or not oid.startswith(SUBNET_PREFIX):
+        return None
+    rest = oid[len(SUBNET_PREFIX):].split("-")
+    if len(rest) < 5 or subnet_of_tag("-".join(rest[:5])) is None:
+        return None
+    return SUBNET_PREFIX + "-".join(rest[:5])

@@ -10,7 +10,7 @@ import shlex
 from dataclasses import dataclass
 
 from . import fields as f
-from . import ids
+from . import ids, monitoring
 from .cluster import as_cluster
 from .errors import Problems
 from .net import AddressError, in_network, parse_address, parse_subnet, reserved_reason
@@ -32,7 +32,7 @@ PKG_KEYS = (
     "package_name", "package_type", "node_name", "auto_run", "failover_policy", "failback_policy", "priority",
     "node_fail_fast_enabled", "ip", "services", "dependencies", "run_script_timeout", "halt_script_timeout",
     "external_pre_script", "external_script", "resources", "description", "ip_release_window",
-)
+) + monitoring.PKG_KEYS
 IP_RELEASE_WINDOW = 3  # s; the SNA package's orderly halt on a cut-off node took 0.8-2.9 s on the lab
 IP_RELEASE_WINDOW_MAX = 300
 IP_START_TIMEOUT = 20  # s, the IP's start operation when run_script_timeout is no_timeout (cib.py)
@@ -109,6 +109,8 @@ class Package:
     resources: tuple
     description: object = None
     ip_release_window: int = IP_RELEASE_WINDOW
+    generic_resources: tuple = ()  # monitoring.GenericResource, in spec order
+    monitored_subnets: tuple = ()  # monitoring.MonitoredSubnet, in spec order
 
     @property
     def pacemaker_priority(self):
@@ -209,6 +211,7 @@ def _read_package(p, path, spec, cluster):
     if release is not None and release > ip_start - IP_CHECK_TIME:
         p.error(f.join(path, "ip_release_window"), "{0} s leaves no time for the address check: at most the IP's "
                 "start timeout ({1} s, run_script_timeout) minus {2} s".format(release, ip_start, IP_CHECK_TIME))
+    monitors = monitoring.read_package_fields(p, path, spec, cluster, nodes)
     description = spec.get("description")
     if description is not None and (not isinstance(description, str) or "\n" in description):
         p.error(f.join(path, "description"), "must be a one-line string")
@@ -221,7 +224,7 @@ def _read_package(p, path, spec, cluster):
         name=name, type=ptype, nodes=nodes, all_nodes=all_nodes, auto_run=auto_run, failover_policy=fo,
         failback_policy=fb, priority=priority, node_fail_fast=nff, ips=tuple(ips), services=tuple(services),
         dependencies=tuple(deps), run_timeout=run_timeout, halt_timeout=halt_timeout, pre_script=pre, script=script,
-        resources=tuple(resources), description=description, ip_release_window=release,
+        resources=tuple(resources), description=description, ip_release_window=release, **monitors
     )
 
 
@@ -463,6 +466,7 @@ def _cross_checks(p, prefix, packages, cluster, known):
                 p.error(path, "package {0} cannot depend on itself".format(pkg.name))
             elif dep.name not in by_name and dep.name not in known:
                 p.error(path, "package {0} does not exist".format(dep.name))
+    monitoring.cross_check(p, prefix, packages)
     cycle = _find_cycle(by_name)
     if cycle:
         i = names[cycle[0]]
