@@ -31,7 +31,9 @@ author:
 EXAMPLES = r"""
 - name: Candidates and definitions of the SNA package
   ansible.builtin.debug:
-    msg: "{{ (packages_list | selectattr('sna', 'defined') | first) | failover.cluster.sna_definitions(__cluster_spec.cluster) }}"
+    msg: >-
+      {{ (packages_list | selectattr('sna', 'defined') | first)
+         | failover.cluster.sna_definitions(__cluster_spec.cluster) }}
 """
 
 RETURN = r"""

@@ -59,7 +59,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: One package entry (C(package_name), C(description), C(node_name), C(failover_policy), C(ip), C(sna), ...).
+  description:
+    - One package entry (C(package_name), C(description), C(node_name), C(failover_policy), C(ip), C(sna), ...).
   type: dict
 """
 

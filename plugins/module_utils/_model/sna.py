@@ -216,8 +216,8 @@ def node_step(sna):
 
 def port_step(sna):
     """The port: binds the package's relocatable IP (so it comes after the IP and the node)."""
-    return {"name": PORT_STEP, "agent": PORT_AGENT, "params": _common(sna) + [("port_name", str(sna.port["port_name"]))],
-            "start_timeout": None, "stop_timeout": None}
+    params = _common(sna) + [("port_name", str(sna.port["port_name"]))]
+    return {"name": PORT_STEP, "agent": PORT_AGENT, "params": params, "start_timeout": None, "stop_timeout": None}
 
 
 def link_station_steps(sna):
