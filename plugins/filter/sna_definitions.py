@@ -13,7 +13,7 @@ description:
     cluster description) and returns what must be defined on every candidate before the package first runs
     there - the SNA node, the port bound to the package's relocatable IP, the link stations - with the
     candidates, the CLI flavour and the program paths.
-  - Fails with every problem (C(package.<field>: <rule>)) when the entry is invalid or has no C(sna) mapping.
+  - "Fails with every problem (C(package[0].<field>: <rule>)) when the entry is invalid or has no C(sna) mapping."
 positional: cluster
 options:
   _input:
