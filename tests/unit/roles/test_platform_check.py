@@ -40,6 +40,7 @@ ENTRY_POINTS = [
     ("ocf_agents", "main", {}),
     ("sna_gateway", "main", {"sna_gateway_ip": {"ip_address": "192.0.2.50", "ip_subnet": "192.0.2.0/24"}}),
     ("sna_gateway", "emulated_host", {"sna_gateway_emulated_pus": [{"name": "PU1"}]}),
+    ("sna_gateway", "package_definitions", {"sna_gateway_package_entry": {"package_name": "sna"}}),
     ("packages", "main", {}),
     ("planned_failover", "main", {}),
     ("takeover", "main", {}),
@@ -160,7 +161,7 @@ def test_sna_gateway_force_stop_check_passes(tmp_path, role_vars):
     stops at the next task, which shows the check passed."""
     proc = _sna_gateway(tmp_path, **role_vars)
     tasks = re.findall(r"^TASK \[(.*?)\]", proc.stdout, re.M)
-    assert "failover.cluster.sna_gateway : Work out the candidates" in tasks
+    assert any(t.startswith("failover.cluster.sna_gateway : Describe the gateway as one package entry") for t in tasks)
     assert "sna_gateway_force_stop_command is required" not in proc.stdout
 
 
