@@ -188,3 +188,56 @@ def test_definitions_of_an_entry_are_what_the_role_stamped_before():
     # the stamp is the sha256 of to_json: same content and the same key order
     assert json.dumps(defs["definitions"]) == json.dumps(old)
     assert gateway_definitions(dict(ENTRY, node_name=["node2"]), CLUSTER)["candidates"] == ["node2"]
+
+
+# ---------------------------------------------------------------------------------------
+# against the live cluster
+BASE_CIB = """<cib epoch="5" num_updates="3" admin_epoch="0" validate-with="pacemaker-3.9">
+  <configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/>
+</cib>"""
+GW2 = {"package_name": "gw2", "ip": [{"ip_address": "198.51.100.52"}],
+       "sna": {"node": {"fqcp_name": "APPN.GW2"}, "port": {"port_name": "GW2PORT"},
+               "link_stations": [{"ls_name": "GW2LS", "remote_ip_host": "198.51.100.14", "pu_name": "GW2PU"}]}}
+
+
+def live_with(*specs, owner="sna_gateway"):
+    from ansible_collections.failover.cluster.plugins.module_utils._cib_apply import Plan
+    from ansible_collections.failover.cluster.plugins.module_utils._model.live import read_live
+    from ansible_collections.failover.cluster.plugins.module_utils._package_args import compile_request
+
+    desired, _warnings = compile_request({"cluster": CLUSTER, "packages": list(specs), "owner": owner},
+                                         live=read_live(BASE_CIB))
+    return read_live(Plan(BASE_CIB, desired).new_xml)
+
+
+def live_errors(specs, live):
+    from ansible_collections.failover.cluster.plugins.module_utils._package_args import compile_request
+
+    with pytest.raises(SpecError) as exc:
+        compile_request({"cluster": CLUSTER, "packages": specs}, live=live)
+    return exc.value.errors
+
+
+def test_a_live_sna_package_is_seen_with_its_candidates():
+    live = live_with(role_entry(sna_gateway_nodes=["node1"]))
+    assert live.packages["sna"].sna and live.packages["sna"].preferred == {"node1"}
+    assert live.packages["sna"].banned == {"node2"}
+
+
+def test_a_second_sna_package_on_a_node_of_a_live_one_is_refused():
+    live = live_with(role_entry())
+    assert live_errors([GW2], live) == [
+        "packages[0].node_name: node1, node2 is already a candidate of the SNA gateway package sna in the cluster: a "
+        "host runs one SNA node, so two SNA gateway packages cannot share a node"]
+    # the IP of the live SNA package, by an SNA entry of another name
+    assert ("packages[0].ip[0].ip_address: 198.51.100.50 is already used by package sna (resource fc.sna.ip0) in the "
+            "cluster: relocatable IPs must be unique across every package and IP resource of the cluster"
+            in live_errors([dict(GW2, ip=[{"ip_address": "198.51.100.50"}])], live))
+
+
+def test_sna_packages_on_different_nodes_and_the_same_package_again_are_fine():
+    from ansible_collections.failover.cluster.plugins.module_utils._package_args import compile_request
+
+    live = live_with(role_entry(sna_gateway_nodes=["node1"]))
+    compile_request({"cluster": CLUSTER, "packages": [dict(GW2, node_name=["node2"])]}, live=live)
+    compile_request({"cluster": CLUSTER, "packages": [role_entry(sna_gateway_nodes=["node1"])]}, live=live)
