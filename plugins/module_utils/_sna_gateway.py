@@ -105,3 +105,24 @@ def gateway_definitions(entry, cluster):
     return {"package_name": package.name, "candidates": list(package.nodes), "flavour": sna.flavour,
             "daemon_path": sna.daemon_path, "admin_path": sna.admin_path,
             "definitions": sna_kind.definitions(sna, package.ips[0].address)}
+
+
+def force_stop_problems(entries, install="none", prefix="packages", install_field="packages_sna_install"):
+    """The forced stale-node stop each SNA gateway package of a list needs on a real site.
+
+    With the site's own SNA product (``install`` none) an entry with ``sna`` must give
+    ``sna.force_stop_command`` unless ``sna.force_stale`` is ``never``: the emulator's verb is
+    never used on a real site. One ``<field>: <rule>`` message per entry that lacks it.
+    """
+    if install == "emulator" or not isinstance(entries, (list, tuple)):
+        return []
+    problems = []
+    for i, entry in enumerate(entries):
+        sna = entry.get("sna") if isinstance(entry, dict) else None
+        if not isinstance(sna, dict) or sna.get("force_stale") == "never" or sna.get("force_stop_command"):
+            continue
+        problems.append("{0}[{1}].sna.force_stop_command: is required with {2}: {3} - give the argv of your SNA "
+                        "product's forced stop of a stale node's PUs (placeholders {{daemon}}, {{admin}}, "
+                        "{{ls_name}}; it must exit 0 only when every PU is free), or set sna.force_stale: never"
+                        .format(prefix, i, install_field, install))
+    return problems

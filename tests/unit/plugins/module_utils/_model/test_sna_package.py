@@ -241,3 +241,15 @@ def test_sna_packages_on_different_nodes_and_the_same_package_again_are_fine():
     live = live_with(role_entry(sna_gateway_nodes=["node1"]))
     compile_request({"cluster": CLUSTER, "packages": [dict(GW2, node_name=["node2"])]}, live=live)
     compile_request({"cluster": CLUSTER, "packages": [role_entry(sna_gateway_nodes=["node1"])]}, live=live)
+
+
+def test_a_real_site_needs_the_products_forced_stop():
+    from ansible_collections.failover.cluster.plugins.filter.sna_force_stop_problems import sna_force_stop_problems
+
+    app = {"package_name": "app", "services": []}
+    assert sna_force_stop_problems([app, ENTRY], "emulator") == []
+    assert sna_force_stop_problems([app, ENTRY], "none") == [
+        "packages[1].sna.force_stop_command: is required with packages_sna_install: none - give the argv of your SNA "
+        "product's forced stop of a stale node's PUs (placeholders {daemon}, {admin}, {ls_name}; it must exit 0 only "
+        "when every PU is free), or set sna.force_stale: never"]
+    assert sna_force_stop_problems([with_sna(force_stale="never"), with_sna(force_stop_command=["/x"])], "none") == []
