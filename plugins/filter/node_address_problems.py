@@ -20,7 +20,7 @@ description:
 positional: interfaces, prefix
 options:
   _input:
-    description: The validated cluster description (C(__cluster_spec.cluster)).
+    description: The validated cluster description (the C(cluster) of M(failover.cluster.cluster_spec)'s result).
     type: dict
     required: true
   interfaces:
@@ -49,7 +49,7 @@ EXAMPLES = r"""
   run_once: true
   vars:
     problems: >-
-      {{ __cluster_spec.cluster | failover.cluster.node_address_problems(
+      {{ cluster_description.cluster | failover.cluster.node_address_problems(
          dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'node_addresses')))) }}
 """
 

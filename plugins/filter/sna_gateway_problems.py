@@ -18,7 +18,7 @@ description:
 positional: package_name, nodes, ip, node, port, link_stations
 options:
   _input:
-    description: The validated cluster description (C(__cluster_spec.cluster)).
+    description: The validated cluster description (the C(cluster) of M(failover.cluster.cluster_spec)'s result).
     type: dict
     required: true
   package_name:
@@ -52,7 +52,8 @@ EXAMPLES = r"""
     fail_msg: "{{ problems | join('; ') }}"
   vars:
     problems: >-
-      {{ __cluster_spec.cluster | failover.cluster.sna_gateway_problems(sna_gateway_package_name, sna_gateway_nodes,
+      {{ cluster_description.cluster | failover.cluster.sna_gateway_problems(sna_gateway_package_name,
+         sna_gateway_nodes,
          sna_gateway_ip, sna_gateway_node, sna_gateway_port, sna_gateway_link_stations) }}
 """
 

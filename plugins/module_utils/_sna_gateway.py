@@ -1,55 +1,25 @@
 # Copyright (c) failover.cluster contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Validation of the sna_gateway role's description, on the controller, before any host changes.
+"""The sna_gateway role's variables and the SNA package kind, on the controller.
 
-The role writes definitions on every candidate and then declares the package; without this
-check a bad link station name or a relocatable IP outside its subnet would only fail after the
-stack was installed and half the definitions written. ``gateway_problems`` returns every
-problem at once, each as ``<role variable path>: <rule>``, like the cluster model does.
+The SNA gateway is a kind of package (an entry of a package list with an ``sna`` mapping,
+``_model/sna.py``). The role keeps its ``sna_gateway_*`` variables as a convenience:
+``gateway_entry`` turns them into that entry, which the role hands to failover.cluster.package
+like any package list. ``gateway_problems`` checks the variables before any host changes (the
+role writes definitions on every candidate before it declares the package; without it a bad
+link station name would only fail after half the definitions were written) and names each
+problem by the role variable, ``<variable path>: <rule>``; the rules are the model's.
+``gateway_definitions`` gives what the definitions step writes on the candidates of an entry
+(the role's and the packages role's).
 """
 
 from __future__ import annotations
 
-from ansible_collections.failover.cluster.plugins.module_utils._sna import VERBS
+from ansible_collections.failover.cluster.plugins.module_utils._model import sna as sna_kind
+from ansible_collections.failover.cluster.plugins.module_utils._model.errors import Problems
 
-NODE_KEYS = ("fqcp_name", "node_id", "node_type")
-PORT_KEYS = ("port_name", "udp_port")
-LS_KEYS = ("ls_name", "remote_ip_host", "pu_name", "remote_udp_port")
 IP_KEYS = ("ip_address", "ip_subnet")
-
-
-def _type_name(value):
-    if value is None:
-        return "null"
-    for kind, name in ((bool, "a boolean"), (int, "an integer"), (str, "a string"), (list, "a list"),
-                       (dict, "a mapping")):
-        if isinstance(value, kind):
-            return name
-    return type(value).__name__
-
-
-def _mapping(problems, path, value, allowed, required):
-    if not isinstance(value, dict):
-        problems.append("%s: must be a mapping, got %s" % (path, _type_name(value)))
-        return False
-    for key in value:
-        if key not in allowed:
-            problems.append("%s.%s: unknown field (allowed: %s)" % (path, key, ", ".join(sorted(allowed))))
-    for key in required:
-        if value.get(key) in (None, ""):
-            problems.append("%s.%s: is required" % (path, key))
-    return True
-
-
-def _check(problems, path, verb, key, value):
-    """The SNA stack's own rule for ``key`` of ``verb`` (the checkers the modules use)."""
-    if value in (None, ""):
-        return
-    text = "YES" if value is True else "NO" if value is False else str(value).strip()
-    checker = VERBS[verb][key][0]
-    rule = checker(text)
-    if rule:
-        problems.append("%s: %r is not allowed: expected %s" % (path, text, rule))
+DESCRIPTION = "SNA gateway (relocatable IP, SNA node, port, link stations)"
 
 
 def _package_problems(cluster, package_name, nodes, ip):
@@ -79,39 +49,80 @@ def gateway_problems(cluster, package_name=None, nodes=(), ip=None, node=None, p
     """Every problem of an SNA gateway description; empty when it is valid.
 
     ``cluster`` is the validated cluster description (the ``cluster_spec`` result's ``cluster``);
-    the other arguments are the role's ``sna_gateway_*`` variables.
+    the other arguments are the role's ``sna_gateway_*`` variables. The SNA rules are the package
+    model's (``_model/sna.py``), named here by the role's variables.
     """
-    problems = []
-    if _mapping(problems, "sna_gateway_ip", ip, IP_KEYS, IP_KEYS):
+    p = Problems()
+    if sna_kind.check_fields(p, "sna_gateway_ip", ip, IP_KEYS, IP_KEYS):
         if ip.get("ip_address") not in (None, "") and ip.get("ip_subnet") not in (None, ""):
-            problems += _package_problems(cluster, package_name, nodes, ip)
-    if _mapping(problems, "sna_gateway_node", node, NODE_KEYS, ("fqcp_name",)):
-        for key in NODE_KEYS:
-            _check(problems, "sna_gateway_node." + key, "define_node", key, node.get(key))
-    if _mapping(problems, "sna_gateway_port", port, PORT_KEYS, ("port_name",)):
-        for key in PORT_KEYS:
-            _check(problems, "sna_gateway_port." + key, "define_ip_port", key, port.get(key))
-    if not isinstance(link_stations, list):
-        problems.append("sna_gateway_link_stations: must be a list, got %s" % _type_name(link_stations))
-        return problems
-    if not link_stations:
-        problems.append("sna_gateway_link_stations: at least one link station is needed")
-    ls_seen, pu_seen = {}, {}
-    for k, ls in enumerate(link_stations):
-        path = "sna_gateway_link_stations[%d]" % k
-        if not _mapping(problems, path, ls, LS_KEYS, ("ls_name", "remote_ip_host", "pu_name")):
+            p.errors += _package_problems(cluster, package_name, nodes, ip)
+    sna_kind.check_node(p, "sna_gateway_node", node)
+    sna_kind.check_port(p, "sna_gateway_port", port)
+    sna_kind.check_link_stations(p, "sna_gateway_link_stations", link_stations)
+    return p.errors
+
+
+def gateway_entry(package_name, nodes=(), ip=None, node=None, port=None, link_stations=None, options=None):
+    """The sna_gateway role's variables as one entry of a package list (the ``sna`` package kind).
+
+    ``options``: the role's other variables without their ``sna_gateway_`` prefix - ``flavour``,
+    ``daemon_path``, ``admin_path``, ``force_stale``, ``force_stop_command``, ``environment``,
+    ``timeouts``, ``failback_policy``, ``auto_run``, ``ip_release_window``. Empty paths, commands and
+    environments are left out (the package model's defaults apply).
+    """
+    options = dict(options or {})
+    ip = ip if isinstance(ip, dict) else {}
+    sna = {"node": node, "port": port, "link_stations": link_stations}
+    for key in ("flavour", "force_stale", "timeouts"):
+        if options.get(key) is not None:
+            sna[key] = options[key]
+    for key in ("daemon_path", "admin_path", "force_stop_command", "environment"):
+        if options.get(key):
+            sna[key] = options[key]
+    entry = {"package_name": package_name, "description": DESCRIPTION,
+             "node_name": list(nodes) if nodes else "*", "failover_policy": "configured_node",
+             "ip": [{"ip_address": ip.get("ip_address"), "ip_subnet": ip.get("ip_subnet")}], "sna": sna}
+    for key in ("failback_policy", "auto_run", "ip_release_window"):
+        if options.get(key) is not None:
+            entry[key] = options[key]
+    return entry
+
+
+def gateway_definitions(entry, cluster):
+    """What the definitions step of an SNA gateway package entry writes on its candidates.
+
+    Validates the entry with the package model (raises SpecError with every problem) and returns
+    ``{"candidates": [node, ...], "flavour", "daemon_path", "admin_path", "definitions": {"node",
+    "port", "link_stations"}}``; ``definitions`` is what the role's stamp hashes.
+    """
+    from ansible_collections.failover.cluster.plugins.module_utils._model.package import build_packages
+
+    packages, _warnings = build_packages([entry], cluster, prefix="package")
+    package = packages[0]
+    if package.sna is None:
+        raise ValueError("package {0} has no sna mapping: it is not an SNA gateway package".format(package.name))
+    sna = package.sna
+    return {"package_name": package.name, "candidates": list(package.nodes), "flavour": sna.flavour,
+            "daemon_path": sna.daemon_path, "admin_path": sna.admin_path,
+            "definitions": sna_kind.definitions(sna, package.ips[0].address)}
+
+
+def force_stop_problems(entries, install="none", prefix="packages", install_field="packages_sna_install"):
+    """The forced stale-node stop each SNA gateway package of a list needs on a real site.
+
+    With the site's own SNA product (``install`` none) an entry with ``sna`` must give
+    ``sna.force_stop_command`` unless ``sna.force_stale`` is ``never``: the emulator's verb is
+    never used on a real site. One ``<field>: <rule>`` message per entry that lacks it.
+    """
+    if install == "emulator" or not isinstance(entries, (list, tuple)):
+        return []
+    problems = []
+    for i, entry in enumerate(entries):
+        sna = entry.get("sna") if isinstance(entry, dict) else None
+        if not isinstance(sna, dict) or sna.get("force_stale") == "never" or sna.get("force_stop_command"):
             continue
-        for key in LS_KEYS:
-            _check(problems, "%s.%s" % (path, key), "define_ip_ls", key, ls.get(key))
-        name = str(ls.get("ls_name") or "")
-        if name and name in ls_seen:
-            problems.append("%s.ls_name: %s is already used by %s" % (path, name, ls_seen[name]))
-        elif name:
-            ls_seen[name] = path
-        pu = (str(ls.get("remote_ip_host") or ""), str(ls.get("pu_name") or ""))
-        if pu[1] and pu in pu_seen:
-            problems.append("%s.pu_name: PU %s on %s is already used by %s; the remote host admits one link "
-                            "station per PU" % (path, pu[1], pu[0], pu_seen[pu]))
-        elif pu[1]:
-            pu_seen[pu] = path
+        problems.append("{0}[{1}].sna.force_stop_command: is required with {2}: {3} - give the argv of your SNA "
+                        "product's forced stop of a stale node's PUs (placeholders {{daemon}}, {{admin}}, "
+                        "{{ls_name}}; it must exit 0 only when every PU is free), or set sna.force_stale: never"
+                        .format(prefix, i, install_field, install))
     return problems

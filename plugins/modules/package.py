@@ -25,8 +25,9 @@ description:
     the node has no cluster yet) and checks the packages against every package and IP resource
     already there, whoever created them - a relocatable IP already held by another package or IP
     resource, a name whose ids would take a live object's (or a collection-internal one's, such
-    as the lock LUN's C(fc.sbd-fencing)), a dependency on a package this same run removes, and
-    removing a package a live package depends on are refused. Dependencies may name live
+    as the lock LUN's C(fc.sbd-fencing)), a dependency on a package this same run removes,
+    removing a package a live package depends on, and an SNA gateway package on a candidate node
+    of a live SNA gateway package of another name are refused. Dependencies may name live
     packages."
   - "On the node: the live CIB is read once (C(cibadmin --query)), the package objects are
     merged into it, and every change is written in ONE transaction - C(crm_diff) against the
@@ -69,6 +70,10 @@ options:
     description:
       - The packages, each a mapping with the Serviceguard-named fields of
         C(docs/spec-reference.md) (C(package_name) required).
+      - An entry with an C(sna) mapping (SNA node, port, link stations, ...) is an SNA gateway
+        package - its one relocatable IP, then the SNA node, the port and the link stations, in
+        that order. The SNA definitions must already exist on its candidates (role
+        C(failover.cluster.sna_gateway), entry point C(package_definitions)).
       - With O(state=absent), package names (strings) or mappings with C(package_name).
     type: list
     elements: raw

@@ -14,7 +14,10 @@ then gives one ``<field>: <rule>`` message per problem:
 * a package whose ids (``fc.<name>``, ``fc.<name>-meta``, ``fc.<name>.*``) would take the id
   of a live object that is not that package's (an operator's resource, another package's
   meta attributes) or of a collection-internal object (the lock LUN's fencing resource);
-* removing a package that a live package, which stays, depends on.
+* removing a package that a live package, which stays, depends on;
+* an SNA gateway package (an entry with ``sna``) whose candidates include a candidate of a live
+  SNA gateway package (a group with an ``ocf:failover:sna_node`` member) of another name: a host
+  runs one SNA node.
 
 A dependency on a live package is allowed (:func:`live_names` feeds ``known_packages``).
 """
@@ -29,6 +32,7 @@ from .errors import CompileError, Problems
 from .ids import FENCING_ID, PACKAGE_PREFIX, classify, package_of_resource, reserved_name_problem, resource_id
 
 IP_AGENTS = (("ocf", "heartbeat", "IPaddr2"), ("ocf", "heartbeat", "IPaddr"), ("ocf", "failover", "ip"))
+SNA_NODE_AGENT = ("ocf", "failover", "sna_node")
 REFERENCE_ATTRS = ("rsc", "with-rsc", "first", "then")
 
 
@@ -38,6 +42,13 @@ class LivePackage:
     rid: str
     owner: object = None  # None: written before owners existed
     depends_on: set = field(default_factory=set)
+    sna: bool = False  # an SNA gateway package (it has an ocf:failover:sna_node member)
+    preferred: set = field(default_factory=set)  # nodes of its positive location constraints (candidates)
+    banned: set = field(default_factory=set)  # nodes of its -INFINITY location constraints
+
+    def may_run_on(self, node):
+        """Whether ``node`` is a candidate (no positive location constraint: every node not banned)."""
+        return node in self.preferred if self.preferred else node not in self.banned
 
 
 @dataclass
@@ -101,6 +112,9 @@ def read_live(cib_xml):
         for element in top.iter():
             if element.get("id"):
                 live.ids[element.get("id")] = name
+            if element.tag == "primitive" and name and (
+                    element.get("class"), element.get("provider"), element.get("type")) == SNA_NODE_AGENT:
+                live.packages[name].sna = True
             if element.tag == "primitive":
                 address = _ip_of(element)
                 if address:
@@ -118,6 +132,10 @@ def read_live(cib_xml):
                 live.ids[sub.get("id")] = owner
         if owner not in live.packages:
             continue
+        if element.tag == "rsc_location" and element.get("node") and element.get("rsc") == resource_id(owner):
+            target = live.packages[owner].banned if element.get("score") == "-INFINITY" else \
+                live.packages[owner].preferred
+            target.add(element.get("node"))
         for attr in REFERENCE_ATTRS:
             other = package_of_resource(element.get(attr))
             if other and other != owner:
@@ -229,6 +247,15 @@ def check_live(packages, live, prefix="packages", removing=None, owner=None):
                                "{0} is already used by {1} in the cluster: relocatable IPs must be unique across "
                                "every package and IP resource of the cluster".format(ip.address, holder))
                 break
+        if getattr(pkg, "sna", None) is not None:
+            for other in sorted(live.packages.values(), key=lambda lp: lp.name):
+                if not other.sna or other.name in names or other.name in removing:
+                    continue
+                shared = [node for node in pkg.nodes if other.may_run_on(node)]
+                if shared:
+                    problems.error(f.join(path, "node_name"), "{0} is already a candidate of the SNA gateway package "
+                                   "{1} in the cluster: a host runs one SNA node, so two SNA gateway packages cannot "
+                                   "share a node".format(", ".join(shared), other.name))
         for k, dep in enumerate(pkg.dependencies):
             if dep.name in removing and dep.name not in names:
                 problems.error(f.join(f.index(f.join(path, "dependencies"), k), "dependency_name"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from . import fields as f
 from . import ids, monitoring
+from . import sna as sna_kind
 from .cluster import as_cluster
 from .errors import Problems
 from .net import AddressError, in_network, parse_address, parse_subnet, reserved_reason
@@ -31,7 +32,7 @@ STAGES = ("after_ips", "after_services")
 PKG_KEYS = (
     "package_name", "package_type", "node_name", "auto_run", "failover_policy", "failback_policy", "priority",
     "node_fail_fast_enabled", "ip", "services", "dependencies", "run_script_timeout", "halt_script_timeout",
-    "external_pre_script", "external_script", "resources", "description", "ip_release_window",
+    "external_pre_script", "external_script", "resources", "description", "ip_release_window", "sna",
 ) + monitoring.PKG_KEYS
 IP_RELEASE_WINDOW = 3  # s; the SNA package's orderly halt on a cut-off node took 0.8-2.9 s on the lab
 IP_RELEASE_WINDOW_MAX = 300
@@ -111,6 +112,7 @@ class Package:
     ip_release_window: int = IP_RELEASE_WINDOW
     generic_resources: tuple = ()  # monitoring.GenericResource, in spec order
     monitored_subnets: tuple = ()  # monitoring.MonitoredSubnet, in spec order
+    sna: object = None  # an SNA gateway package: its validated ``sna`` mapping (_model/sna.Sna)
 
     @property
     def pacemaker_priority(self):
@@ -205,6 +207,11 @@ def _read_package(p, path, spec, cluster):
     services = _read_services(p, f.join(path, "services"), spec.get("services"))
     deps = _read_dependencies(p, f.join(path, "dependencies"), spec.get("dependencies"))
     resources = _read_resources(p, f.join(path, "resources"), spec.get("resources"))
+    sna = None
+    if spec.get("sna") is not None:
+        sna = _read_sna(p, path, spec, ptype, resources)
+        if sna is not None:
+            resources = _sna_resources(sna) + resources
     release = f.read_int(p, f.join(path, "ip_release_window"), spec.get("ip_release_window"), IP_RELEASE_WINDOW, 0,
                          IP_RELEASE_WINDOW_MAX)
     ip_start = run_timeout or IP_START_TIMEOUT
@@ -224,8 +231,36 @@ def _read_package(p, path, spec, cluster):
         name=name, type=ptype, nodes=nodes, all_nodes=all_nodes, auto_run=auto_run, failover_policy=fo,
         failback_policy=fb, priority=priority, node_fail_fast=nff, ips=tuple(ips), services=tuple(services),
         dependencies=tuple(deps), run_timeout=run_timeout, halt_timeout=halt_timeout, pre_script=pre, script=script,
-        resources=tuple(resources), description=description, ip_release_window=release, **monitors
+        resources=tuple(resources), description=description, ip_release_window=release, sna=sna, **monitors
     )
+
+
+def _read_sna(p, path, spec, ptype, resources):
+    """The ``sna`` mapping: an SNA gateway package (one IP, then node, port, link stations)."""
+    sna = sna_kind.read_sna(p, f.join(path, "sna"), spec["sna"])
+    if ptype == "multi_node":
+        p.error(f.join(path, "sna"), "an SNA gateway package must be a failover package: it runs on one node at a "
+                                     "time (one SNA node per host)")
+    raw_ips = spec.get("ip")
+    count = len(raw_ips) if isinstance(raw_ips, (list, tuple)) else 0 if raw_ips is None else None
+    if count is not None and count != 1:
+        p.error(f.join(path, "ip"), "an SNA gateway package needs exactly one relocatable IP (the address the "
+                                    "remote SNA system knows the gateway by; its port binds it), got {0}".format(count))
+    if sna is not None:
+        taken = set(sna_kind.step_names(sna))
+        for k, res in enumerate(resources):
+            if res.name in taken:
+                p.error(f.join(f.index(f.join(path, "resources"), k), "name"),
+                        "{0} is the name of a step of the SNA gateway (sna); choose another name".format(res.name))
+    return sna
+
+
+def _sna_resources(sna):
+    """The SNA gateway's steps as package resources, in run order (all after the IP)."""
+    return [Resource(name=step["name"], agent=step["agent"], params=tuple(step["params"]), stage=sna_kind.STAGE,
+                     restart=0, fail_fast=False, start_timeout=step["start_timeout"],
+                     stop_timeout=step["stop_timeout"], monitor_interval=10, monitor_timeout=20)
+            for step in sna_kind.sna_steps(sna)]
 
 
 def _read_nodes(p, path, raw, cluster):
@@ -455,6 +490,20 @@ def _cross_checks(p, prefix, packages, cluster, known):
                 p.error(path, "{0} is already used by {1}".format(ip.address, owner[ip.address]))
             else:
                 owner[ip.address] = path
+    # one SNA node per host: two SNA gateway packages may not share a candidate
+    sna_hosts = {}
+    for i, pkg in enumerate(packages):
+        if pkg is None or pkg.sna is None:
+            continue
+        for node in pkg.nodes:
+            if node in sna_hosts:
+                p.error(f.join(f.index(prefix, i), "node_name"), "{0} is already a candidate of the SNA gateway "
+                        "package {1}: a host runs one SNA node, so two SNA gateway packages cannot share a "
+                        "node".format(node, sna_hosts[node]))
+                break
+        else:
+            for node in pkg.nodes:
+                sna_hosts[node] = pkg.name
     # dependencies: targets exist, no self, no cycles
     by_name = {pkg.name: pkg for pkg in packages if pkg is not None}
     for i, pkg in enumerate(packages):

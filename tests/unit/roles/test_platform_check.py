@@ -40,6 +40,7 @@ ENTRY_POINTS = [
     ("ocf_agents", "main", {}),
     ("sna_gateway", "main", {"sna_gateway_ip": {"ip_address": "192.0.2.50", "ip_subnet": "192.0.2.0/24"}}),
     ("sna_gateway", "emulated_host", {"sna_gateway_emulated_pus": [{"name": "PU1"}]}),
+    ("sna_gateway", "package_definitions", {"sna_gateway_package_entry": {"package_name": "sna"}}),
     ("packages", "main", {}),
     ("planned_failover", "main", {}),
     ("takeover", "main", {}),
