@@ -555,6 +555,12 @@ def _find_cycle(by_name):
 
 
 def _package_warnings(p, path, pkg, fencing):
+    if pkg.sna is not None:
+        level, text = sna_kind.release_window_check(pkg.sna, pkg.ip_release_window, fencing, pkg.halt_timeout)
+        if level == "error":
+            p.error(f.join(path, "ip_release_window"), text)
+        elif level == "warning":
+            p.warn(f.join(path, "ip_release_window"), text)
     if pkg.type == "failover" and pkg.failover_policy == "min_package_node":
         p.warn(f.join(path, "failover_policy"),
                "min_package_node is approximated: Pacemaker gives every eligible node the same score and, on a tie, "

@@ -246,3 +246,20 @@ def definitions(sna, ip_address):
     relocatable IP) and the link stations, as given (the role hashes this for its stamp)."""
     return {"node": dict(sna.node), "port": dict(sna.port, local_ip=ip_address),
             "link_stations": [dict(ls) for ls in sna.link_stations]}
+
+
+def release_window_check(sna, release_window, fencing, halt_timeout=None):
+    """``(level, text)``: does the IP's release window cover this package's halt path (link stations
+    one after another today - they are group members -, then the port, the SNA node, the IP)?
+    ``level`` ok | warning | error (``_sna_halt.check_release_window``). A window of 0 is the
+    operator's explicit choice of speed over the window: not checked."""
+    from ansible_collections.failover.cluster.plugins.module_utils._sna_halt import check_release_window
+
+    if not release_window:
+        return "ok", ""
+    default_stop = halt_timeout or 60  # cib.py: a step without its own stop timeout
+    level, text = check_release_window(release_window, len(sna.ls_names), LS_STOP_WAIT, default_stop,
+                                       sna.stop_timeout, parallel=False, fencing=fencing)
+    prefix = "ip_release_window: "
+    return level, text[len(prefix):] if text.startswith(prefix) else text
+

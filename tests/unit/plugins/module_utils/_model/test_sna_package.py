@@ -253,3 +253,34 @@ def test_a_real_site_needs_the_products_forced_stop():
         "product's forced stop of a stale node's PUs (placeholders {daemon}, {admin}, {ls_name}; it must exit 0 only "
         "when every PU is free), or set sna.force_stale: never"]
     assert sna_force_stop_problems([with_sna(force_stale="never"), with_sna(force_stop_command=["/x"])], "none") == []
+
+
+def many_link_stations(count):
+    entry = copy.deepcopy(ENTRY)
+    entry["sna"]["link_stations"] = [{"ls_name": "LS%d" % i, "remote_ip_host": "198.51.100.14",
+                                      "pu_name": "PU%d" % i} for i in range(count)]
+    return entry
+
+
+def test_the_release_window_is_checked_against_the_halt_path():
+    """Issue 16: without fencing, a cut-off holder halts link stations, port, node and IP while the
+    survivor waits the IP's release window; the model computes that path and says when it is too long."""
+    _packages, warnings = build_packages([ENTRY], CLUSTER)
+    window = [w for w in warnings if w.startswith("packages[0].ip_release_window:")]
+    assert len(window) == 1 and "usual halt of 1.05 s but not its worst case" in window[0], warnings
+    assert "2 link station(s) stopping one after another" in window[0]
+    # 16 link stations one after another: the usual halt alone outlasts the default window of 3 s
+    found = errors(many_link_stations(16))
+    assert any(e.startswith("packages[0].ip_release_window: 3 s is shorter than the package's usual halt of 4.55 s")
+               for e in found), found
+    # a longer window is accepted; a window of 0 is the operator's explicit choice (not checked)
+    build_packages([dict(many_link_stations(16), ip_release_window=5)], CLUSTER)
+    _packages, warnings = build_packages([dict(many_link_stations(64), ip_release_window=0)], CLUSTER)
+    assert not [w for w in warnings if "ip_release_window" in w]
+
+
+def test_with_fencing_the_release_window_does_not_apply():
+    fenced = {k: v for k, v in CLUSTER.items() if k != "quorum_server"}
+    fenced["lock_lun"] = {"devices": ["/dev/disk/by-id/lock0"]}
+    _packages, warnings = build_packages([many_link_stations(16)], fenced)
+    assert not [w for w in warnings if "ip_release_window" in w], warnings
