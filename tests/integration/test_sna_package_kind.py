@@ -1,13 +1,15 @@
 """One provision.yml run: the cluster, the SNA gateway package and a package that depends on it (issue 12).
 
 The SNA gateway is a package kind: an entry of ``packages_list`` with an ``sna`` mapping
-(inventories/lab's ``lab_sna_package``). On a fresh lab (lab/specs/demo.yml: node1, node2, qs,
-mainframe) whose only preparation is the emulated remote SNA host on the mainframe (the system
+(inventories/lab's ``lab_sna_package``). On a fresh 3-node lab with a quorum server
+(tests/faults/specs/runbook_3node.yml: node1, node2, node3, qs, mainframe; the cluster of
+inventories/lab with node3 added by runbook_3node_vars.yml) whose only preparation is the
+emulated remote SNA host on the mainframe (the system
 the gateway talks to, not part of the cluster), ONE run of playbooks/provision.yml with
 ``packages_list: [lab_sna_package, app]`` (app depends on sna, same_node) must
 
 * form the cluster with its quorum server,
-* write the SNA definitions on both candidates (the sna_gateway role's package_definitions
+* write the SNA definitions on both candidates, node1 and node2 (the sna_gateway role's package_definitions
   entry point, included by the packages role),
 * apply both packages: crm_mon shows the SNA package's IP, node, port and 4 link stations and
   app's service Started, all on the same node; the mainframe sees the 4 PUs ACTIVE, owned by
@@ -50,11 +52,16 @@ def lab(*args, check=True, timeout=180):
                           timeout=timeout)
 
 
+SPEC = ROOT / "tests" / "faults" / "specs" / "runbook_3node.yml"
+THIRD_NODE = ROOT / "tests" / "faults" / "specs" / "runbook_3node_vars.yml"
+NODES = ("node1", "node2", "node3")
+
+
 def playbook(work, name, *options):
     path = work / "extra.yml"
     path.write_text(yaml.safe_dump(EXTRA))
     argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(work / "lab.yml"), "-i", str(ROOT / "inventories" / "lab"),
-            "-e", f"@{path}", *options, str(ROOT / "playbooks" / name)]
+            "-e", f"@{THIRD_NODE}", "-e", f"@{path}", *options, str(ROOT / "playbooks" / name)]
     env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                ANSIBLE_FORCE_COLOR="0")
     return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env, timeout=900, check=False)
@@ -92,10 +99,10 @@ def pus():
 @pytest.fixture(scope="module")
 def fresh_lab(tmp_path_factory):
     work = tmp_path_factory.mktemp("sna-kind")
-    lab("up", "--replace", "--spec", str(ROOT / "lab" / "specs" / "demo.yml"))
+    lab("up", "--replace", "--spec", str(SPEC))
     try:
         lab("inventory", "-o", str(work / "lab.yml"))
-        for node in ("node1", "node2"):  # see test_package_ownership.py: never inherit a corosync.conf
+        for node in NODES:  # see test_package_ownership.py: never inherit a corosync.conf
             lab("exec", node, "--", "sh", "-c", "systemctl stop pacemaker corosync corosync-qdevice 2>/dev/null; "
                 "rm -f /etc/corosync/corosync.conf /etc/corosync/authkey", check=False)
         # the remote SNA host only (sna_gateway.yml's first play): the system the gateway talks to
@@ -125,6 +132,6 @@ def test_one_provision_run_gives_the_cluster_the_sna_package_and_its_dependent(f
     again = playbook(fresh_lab, "provision.yml")
     assert again.returncode == 0, again.stdout[-6000:]
     counts = recap(again.stdout)
-    assert set(counts) >= {"node1", "node2", "qs"}, again.stdout[-3000:]
+    assert set(counts) >= {*NODES, "qs"}, again.stdout[-3000:]
     assert {host: c["changed"] for host, c in counts.items()} == dict.fromkeys(counts, 0), again.stdout[-6000:]
     assert started() == state
