@@ -262,4 +262,3 @@ def release_window_check(sna, release_window, fencing, halt_timeout=None):
                                        sna.stop_timeout, parallel=False, fencing=fencing)
     prefix = "ip_release_window: "
     return level, text[len(prefix):] if text.startswith(prefix) else text
-
