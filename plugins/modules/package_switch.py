@@ -228,7 +228,10 @@ settled:
   returned: when O(release=true)
   type: bool
 commands:
-  description: Commands that changed the cluster, as argv lists (in check mode, those that would).
+  description:
+    - Commands that changed the cluster, as argv lists (in check mode, those that would). A change of
+      the runbook rule is one versioned patch of the apply engine, listed as C(cibadmin --patch)
+      followed by the rule's id and what changed.
   returned: always
   type: list
   elements: list
@@ -304,9 +307,17 @@ class Cluster:
 
     # The runbook rule goes through the collection's apply engine like every object it writes: one
     # versioned patch of that constraint only, re-read and re-planned when the configuration moved.
+    def record(self, package, what):
+        """The command log's entry for a change of the package's runbook rule (check mode too)."""
+        self.changes.append(["cibadmin", "--patch", "{0}: {1}".format(ids.runbook_rule_id(package), what)])
+
+    @staticmethod
+    def pin_text(node, end):
+        return "restrict to {0} until {1}".format(node, _switch.expiry_text(end))
+
     def _rule(self, package, element_xml, what, timeout, only_if_present=False):
         cid = ids.runbook_rule_id(package)
-        self.changes.append(["cibadmin", "--patch", "{0}: {1}".format(cid, what)])
+        self.record(package, what)
         plan, _retries = apply_planned(self.runner, self.cib(),
                                        lambda live: ConstraintPlan(live, cid, element_xml, only_if_present), timeout)
         return plan.changed
@@ -314,7 +325,7 @@ class Cluster:
     def pin(self, package, node, end):
         self.pinned[package] = node
         self._rule(package, _switch.temporary_rule_xml(package, node, end),
-                   "restrict to {0} until {1}".format(node, _switch.expiry_text(end)), PIN_TIMEOUT)
+                   self.pin_text(node, end), PIN_TIMEOUT)
 
     def renew(self, package, end):
         # A failed renewal is not fatal: the rule then lapses by itself, which is the safe side.
@@ -454,8 +465,7 @@ def main():
         if module.check_mode:
             for name in todo:
                 result["steps"] += plan_steps(status, name, views[name].node, p["node"])
-                cluster.changes.append(["cibadmin", "--create", "--scope", "constraints", "--xml-text",
-                                        _switch.temporary_rule_xml(name, p["node"], started_epoch + p["rule_lease"])])
+                cluster.record(name, cluster.pin_text(p["node"], started_epoch + p["rule_lease"]))
             result["result"] = "planned"
             module.exit_json(**result)
         machine = _switch.SwitchMachine(
@@ -533,8 +543,7 @@ def release(module, cluster, result):
             if not module.check_mode:
                 cluster.unpin(name)
             else:
-                cluster.changes.append(["cibadmin", "--delete", "--scope", "constraints", "--xml-text",
-                                        f'<rsc_location id="{ids.runbook_rule_id(name)}"/>'])
+                cluster.record(name, "remove")
             result["changed"] = True
     result["settled"] = cluster.settle(p["settle_timeout"])
     crm_xml = cluster.status_xml()

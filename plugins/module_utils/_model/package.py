@@ -520,12 +520,15 @@ def _cross_checks(p, prefix, packages, cluster, known):
     if cycle:
         i = names[cycle[0]]
         p.error(f.join(f.index(prefix, i), "dependencies"), "dependency cycle: {0}".format(" -> ".join(cycle)))
-    # warnings about what Pacemaker cannot express exactly
+    # checks that need to know whether the cluster fences: the SNA release window, and warnings
+    # about what Pacemaker cannot express exactly
     fencing = cluster.derived_properties().get("stonith-enabled", "false").lower() in ("true", "yes", "1", "on")
     for i, pkg in enumerate(packages):
         if pkg is None:
             continue
         path = f.index(prefix, i)
+        if pkg.sna is not None:
+            _sna_release_window(p, path, pkg, fencing)
         _package_warnings(p, path, pkg, fencing)
 
 
@@ -554,13 +557,16 @@ def _find_cycle(by_name):
     return None
 
 
+def _sna_release_window(p, path, pkg, fencing):
+    """An SNA package's IP release window against its halt path: refused or warned (issue 16)."""
+    level, text = sna_kind.release_window_check(pkg.sna, pkg.ip_release_window, fencing, pkg.halt_timeout)
+    if level == "error":
+        p.error(f.join(path, "ip_release_window"), text)
+    elif level == "warning":
+        p.warn(f.join(path, "ip_release_window"), text)
+
+
 def _package_warnings(p, path, pkg, fencing):
-    if pkg.sna is not None:
-        level, text = sna_kind.release_window_check(pkg.sna, pkg.ip_release_window, fencing, pkg.halt_timeout)
-        if level == "error":
-            p.error(f.join(path, "ip_release_window"), text)
-        elif level == "warning":
-            p.warn(f.join(path, "ip_release_window"), text)
     if pkg.type == "failover" and pkg.failover_policy == "min_package_node":
         p.warn(f.join(path, "failover_policy"),
                "min_package_node is approximated: Pacemaker gives every eligible node the same score and, on a tie, "

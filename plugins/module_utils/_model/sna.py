@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ansible_collections.failover.cluster.plugins.module_utils._sna import FLAVOURS as _CLI_FLAVOURS
 from ansible_collections.failover.cluster.plugins.module_utils._sna import VERBS
+from ansible_collections.failover.cluster.plugins.module_utils._sna_halt import check_release_window
 
 from . import fields as f
 
@@ -253,8 +254,6 @@ def release_window_check(sna, release_window, fencing, halt_timeout=None):
     one after another today - they are group members -, then the port, the SNA node, the IP)?
     ``level`` ok | warning | error (``_sna_halt.check_release_window``). A window of 0 is the
     operator's explicit choice of speed over the window: not checked."""
-    from ansible_collections.failover.cluster.plugins.module_utils._sna_halt import check_release_window
-
     if not release_window:
         return "ok", ""
     default_stop = halt_timeout or 60  # cib.py: a step without its own stop timeout
