@@ -49,9 +49,10 @@ def log(text):
 class Lab:
     nodes = NODES  # the cluster members of the lab (the 3-node runbook lab has three)
 
-    def __init__(self, prefix, work):
+    def __init__(self, prefix, work, pus=PUS):
         self.prefix = prefix
         self.work = work
+        self.pus = tuple(pus)  # the package's PUs at the remote host (one per link station)
         self.macs = {}
 
     def ctl(self, *args, check=True, timeout=180):
@@ -101,7 +102,7 @@ class Lab:
 
     def package_node(self, view):
         """The node where every member of the package runs, per ``view`` (None if not exactly one)."""
-        full = [n for n, members in view["started"].items() if len(members) == 2 + len(PUS) + 1]
+        full = [n for n, members in view["started"].items() if len(members) == 2 + len(self.pus) + 1]
         return full[0] if len(full) == 1 and len(view["started"]) == 1 else None
 
     def addresses(self, host):
@@ -127,7 +128,7 @@ class Lab:
                 where = {self.package_node(v) for v in views}
                 if len(where) == 1 and None not in where:
                     node = where.pop()
-                    if self.holds_ip(node) and pus_owned_by(self.snahost_query(), node):
+                    if self.holds_ip(node) and pus_owned_by(self.snahost_query(), node, self.pus):
                         return node
             time.sleep(1)
         raise AssertionError(f"cluster not settled after {timeout}s: {[self.view(n) for n in self.nodes]}")
@@ -148,10 +149,17 @@ class Lab:
         return self.settled()
 
 
-def pus_owned_by(query_text, node):
-    owners = [line.split("=", 1)[1].strip() for line in query_text.splitlines() if line.startswith("owner_hostname")]
-    states = [line.split("=", 1)[1].strip() for line in query_text.splitlines() if line.startswith("pu_state")]
-    return states[:len(PUS)] == ["ACTIVE"] * len(PUS) and owners[:len(PUS)] == [node] * len(PUS)
+def pus_owned_by(query_text, node, pus=PUS):
+    """Every PU of ``pus`` ACTIVE for ``node`` in ``snahost query``'s output."""
+    table, name = {}, None
+    for line in query_text.splitlines():
+        key, _sep, value = (part.strip() for part in line.partition("="))
+        if key == "pu_name":
+            name = value
+        elif name and key in ("pu_state", "owner_hostname"):
+            table.setdefault(name, {})[key] = value
+    return all(table.get(pu, {}).get("pu_state") == "ACTIVE" and table[pu].get("owner_hostname") == node
+               for pu in pus)
 
 
 # -- the probe on the third host --------------------------------------------------------
@@ -160,6 +168,7 @@ class Sample:
     t: float
     macs: list
     pus: dict
+    wanted: tuple = PUS  # the package's PUs: the service is up when all of them are ACTIVE
 
     def owners(self):
         """Nodes holding at least one PU (ACTIVE) at the remote host."""
@@ -174,8 +183,8 @@ class Sample:
 
         PU ownership is compared by the owner's hostname: the remote's ``owner_mac`` is what its
         neighbour table said at activation, which can lag behind a moved IP (docs/reliability.md)."""
-        pus = [v for k, v in (self.pus or {}).items() if k in PUS]
-        return (len(self.macs) == 1 and len(pus) == len(PUS) and all(s == "ACTIVE" for s, _o, _m in pus)
+        pus = [v for k, v in (self.pus or {}).items() if k in self.wanted]
+        return (len(self.macs) == 1 and len(pus) == len(self.wanted) and all(s == "ACTIVE" for s, _o, _m in pus)
                 and self.owners() == [self.host(macs)])
 
 
@@ -205,7 +214,7 @@ class Probe:
     def _read(self):
         for line in self.proc.stdout:
             data = json.loads(line)
-            self.samples.append(Sample(data["t"], data["macs"], data["pus"]))
+            self.samples.append(Sample(data["t"], data["macs"], data["pus"], self.lab.pus))
 
     def since(self, t0):
         return [s for s in self.samples if s.t >= t0]
@@ -272,8 +281,8 @@ def wait_for(predicate, timeout, interval=0.5, what="condition", detail=None):
         time.sleep(interval)
 
 
-def provisioned_lab(prefix, work, spec, extra_vars=()):
-    lab = Lab(prefix, work)
+def provisioned_lab(prefix, work, spec, extra_vars=(), pus=PUS):
+    lab = Lab(prefix, work, pus)
     started = time.monotonic()
     lab.ctl("up", "--replace", "--spec", str(spec))
     lab.ctl("inventory", "-o", str(work / "lab.yml"))
@@ -285,10 +294,10 @@ def provisioned_lab(prefix, work, spec, extra_vars=()):
     return lab
 
 
-def lab_for_module(prefix, work, spec, extra_vars=()):
+def lab_for_module(prefix, work, spec, extra_vars=(), pus=PUS):
     """Generator for a module-scoped fixture: the provisioned lab, healed and torn down afterwards."""
     try:
-        yield provisioned_lab(prefix, work, spec, extra_vars)
+        yield provisioned_lab(prefix, work, spec, extra_vars, pus)
     finally:
         teardown = Lab(prefix, work)
         teardown.ctl("heal", check=False)
@@ -312,3 +321,63 @@ def summary(name, rounds):
             log(f"  {key}: min {values[0]:.1f} median {values[len(values) // 2]:.1f} max {values[-1]:.1f}")
     log(f"  probes {sum(r['probes'] for r in rounds)}, dual-active IP {sum(r['ip_dual_active'] for r in rounds)}, "
         f"dual-active PUs {sum(r['pu_dual_active'] for r in rounds)}, split {sum(r['split'] for r in rounds)}")
+
+
+# -- a network partition between the two nodes, the quorum server reachable from both ----------
+HOLD = 5  # seconds the partition is kept after the service recovered: late dual-active would show
+
+
+def one_side_serves(lab, probe):
+    """Exactly one partition is quorate, runs the whole package and serves; the other runs nothing."""
+
+    def check():
+        views = {n: lab.view(n) for n in NODES}
+        quorate = [n for n, v in views.items() if v["quorate"]]
+        if len(quorate) != 1:
+            return None
+        winner = quorate[0]
+        if lab.package_node(views[winner]) != winner or views[other(winner)]["started"]:
+            return None
+        return winner if probe.up_now(winner) else None
+
+    return check
+
+
+def partition_rounds(lab, rounds):
+    """``rounds`` partitions of node1 from node2 (the quorum server and the remote host still reach
+    both): one side must serve the whole package, the other nothing; then heal. The package starts
+    on the losing side half of the rounds. One report per round (:func:`analyse` + timings)."""
+    results = []
+    for i in range(rounds):
+        holder = "node2" if i % 2 == 0 else "node1"  # half the rounds the package is on the losing side
+        if lab.settled() != holder:
+            lab.move(holder)
+        probe = Probe(lab)
+        entry = {"round": i + 1, "holder": holder}
+        try:
+            time.sleep(1)
+            t0 = time.monotonic()
+            lab.ctl("partition", "node1", "node2")
+            entry["recovered_s"], winner = wait_for(one_side_serves(lab, probe), 180, what="one side serving",
+                                     detail=lambda probe=probe: ([lab.view(n) for n in NODES], probe.last()))
+            entry["winner"] = winner
+            time.sleep(HOLD)
+            loser = other(winner)
+            assert not lab.holds_ip(loser), lab.addresses(loser)
+            assert pus_owned_by(lab.snahost_query(), winner, lab.pus), lab.snahost_query()
+            t_heal = time.monotonic()
+            lab.ctl("heal")
+            node = lab.settled()
+            entry["heal_s"] = round(time.monotonic() - t_heal, 1)
+            assert node == winner  # failback_policy manual: it stays where it recovered
+            time.sleep(1)
+        finally:
+            samples = probe.stop()
+            lab.ctl("heal", check=False)
+        report = analyse(samples, lab.macs, t0)
+        entry.update(report)
+        entry["recovered_s"] = round(entry["recovered_s"], 1)
+        entry["failover_s"] = report["longest_interruption_s"]  # service gap the probe saw
+        results.append(entry)
+        log(f"partition round {i + 1}: {entry}")
+    return results

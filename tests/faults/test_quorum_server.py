@@ -25,6 +25,7 @@ from faultlab import (
     lab_for_module,
     log,
     other,
+    partition_rounds,
     pus_owned_by,
     summary,
     wait_for,
@@ -32,7 +33,6 @@ from faultlab import (
 
 PREFIX = "f8q"
 pytestmark = PYTESTMARK
-HOLD = 5  # seconds the partition is kept after the service recovered: late dual-active would show
 
 
 @pytest.fixture(scope="module")
@@ -40,56 +40,8 @@ def lab(tmp_path_factory):
     yield from lab_for_module(PREFIX, tmp_path_factory.mktemp("faults-qs"), ROOT / "lab" / "specs" / "demo.yml")
 
 
-def one_side_serves(lab, probe):
-    """Exactly one partition is quorate, runs the whole package and serves; the other runs nothing."""
-
-    def check():
-        views = {n: lab.view(n) for n in NODES}
-        quorate = [n for n, v in views.items() if v["quorate"]]
-        if len(quorate) != 1:
-            return None
-        winner = quorate[0]
-        if lab.package_node(views[winner]) != winner or views[other(winner)]["started"]:
-            return None
-        return winner if probe.up_now(winner) else None
-
-    return check
-
-
 def test_partition_with_quorum_server(lab):
-    rounds = []
-    for i in range(ROUNDS):
-        holder = "node2" if i % 2 == 0 else "node1"  # half the rounds the package is on the losing side
-        if lab.settled() != holder:
-            lab.move(holder)
-        probe = Probe(lab)
-        entry = {"round": i + 1, "holder": holder}
-        try:
-            time.sleep(1)
-            t0 = time.monotonic()
-            lab.ctl("partition", "node1", "node2")
-            entry["recovered_s"], winner = wait_for(one_side_serves(lab, probe), 180, what="one side serving",
-                                     detail=lambda probe=probe: ([lab.view(n) for n in NODES], probe.last()))
-            entry["winner"] = winner
-            time.sleep(HOLD)
-            loser = other(winner)
-            assert not lab.holds_ip(loser), lab.addresses(loser)
-            assert pus_owned_by(lab.snahost_query(), winner), lab.snahost_query()
-            t_heal = time.monotonic()
-            lab.ctl("heal")
-            node = lab.settled()
-            entry["heal_s"] = round(time.monotonic() - t_heal, 1)
-            assert node == winner  # failback_policy manual: it stays where it recovered
-            time.sleep(1)
-        finally:
-            samples = probe.stop()
-            lab.ctl("heal", check=False)
-        report = analyse(samples, lab.macs, t0)
-        entry.update(report)
-        entry["recovered_s"] = round(entry["recovered_s"], 1)
-        entry["failover_s"] = report["longest_interruption_s"]  # service gap the probe saw
-        rounds.append(entry)
-        log(f"partition round {i + 1}: {entry}")
+    rounds = partition_rounds(lab, ROUNDS)
     summary("partition, quorum server", rounds)
     assert sum(r["probes"] for r in rounds) > 100 * ROUNDS
     assert sum(r["pu_dual_active"] for r in rounds) == 0, [r["violations"] for r in rounds]

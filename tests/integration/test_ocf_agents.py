@@ -11,6 +11,7 @@ cluster (crm_mon, stonith_admin), a stand-in script on PATH prints the cluster s
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -313,6 +314,13 @@ def test_stale_node_forced_out_once_the_old_owner_is_down(crashed_primary, tmp_p
     assert node.returncode == 0, node.stderr
     assert "forcing a stale node out (node1 is offline" in node.stderr
     assert "forced stop of HALS (PU HAPU): FORCED" in node.stderr
+    # where the start's time went, in one line (the crash benchmark reads it from the journal)
+    timing = re.search(r"SNA node started in ([0-9.]+) s \((.*)\)", node.stderr)
+    assert timing, node.stderr
+    spent = dict(re.findall(r"([A-Za-z_ ]+) ([0-9.]+) s", timing.group(2)))
+    assert {"control daemon", "define", "cluster check", "forced stop", "init_node", "until ACTIVE"} <= {
+        k.strip(", ") for k in spent}, timing.group(0)
+    assert sum(float(v) for v in spent.values()) <= float(timing.group(1)) + 0.01
     assert port.returncode == 0, port.stderr
     assert ls.returncode == 0, ls.stderr
     remote = host.query()
