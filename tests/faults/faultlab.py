@@ -378,6 +378,11 @@ def partition_rounds(lab, rounds):
         entry.update(report)
         entry["recovered_s"] = round(entry["recovered_s"], 1)
         entry["failover_s"] = report["longest_interruption_s"]  # service gap the probe saw
+        # how long the cut-off side kept answering for the address (its halt, seen from outside)
+        if winner != holder:
+            mac = next(m for m, h in lab.macs.items() if h == holder)
+            answered = [s.t for s in samples if s.t >= t0 and mac in s.macs]
+            entry["loser_released_s"] = round(max(answered) - t0, 2) if answered else 0.0
         results.append(entry)
         log(f"partition round {i + 1}: {entry}")
     return results
