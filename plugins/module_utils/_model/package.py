@@ -528,7 +528,7 @@ def _cross_checks(p, prefix, packages, cluster, known):
             continue
         path = f.index(prefix, i)
         if pkg.sna is not None:
-            _sna_release_window(p, path, pkg, fencing)
+            _sna_release_window(p, path, pkg, fencing, _action_limit(cluster))
         _package_warnings(p, path, pkg, fencing)
 
 
@@ -557,9 +557,17 @@ def _find_cycle(by_name):
     return None
 
 
-def _sna_release_window(p, path, pkg, fencing):
+def _action_limit(cluster):
+    """The cluster's ``node-action-limit`` when it sets one above 0 (how many actions the engine runs at
+    once on a node), else None (the engine's own default depends on the node's cores)."""
+    value = str(cluster.derived_properties().get("node-action-limit", "")).strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def _sna_release_window(p, path, pkg, fencing, concurrency=None):
     """An SNA package's IP release window against its halt path: refused or warned (issue 16)."""
-    level, text = sna_kind.release_window_check(pkg.sna, pkg.ip_release_window, fencing, pkg.halt_timeout)
+    level, text = sna_kind.release_window_check(pkg.sna, pkg.ip_release_window, fencing, pkg.halt_timeout,
+                                                concurrency)
     if level == "error":
         p.error(f.join(path, "ip_release_window"), text)
     elif level == "warning":
