@@ -63,7 +63,7 @@ class PackageView:
 
     @property
     def running(self):
-        return self.state in ("running", "partial")
+        return self.state in ("running", "partial", "degraded")
 
     def as_dict(self):
         return {"name": self.name, "resource": self.rid, "state": self.state, "node": self.node,
