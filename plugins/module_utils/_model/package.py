@@ -557,11 +557,15 @@ def _find_cycle(by_name):
     return None
 
 
+ENGINE_ACTIONS_MIN = 4  # Pacemaker's node-action-limit when unset or 0: twice the cores, at least 4
+
+
 def _action_limit(cluster):
-    """The cluster's ``node-action-limit`` when it sets one above 0 (how many actions the engine runs at
-    once on a node), else None (the engine's own default depends on the node's cores)."""
+    """How many actions the engine runs at once on a node: the cluster's ``node-action-limit`` when it
+    sets one above 0, else the engine's smallest default (twice the cores, at least 4; the model does
+    not know the nodes' cores, so it counts with the least)."""
     value = str(cluster.derived_properties().get("node-action-limit", "")).strip()
-    return int(value) if value.isdigit() and int(value) > 0 else None
+    return int(value) if value.isdigit() and int(value) > 0 else ENGINE_ACTIONS_MIN
 
 
 def _sna_release_window(p, path, pkg, fencing, concurrency=None):

@@ -267,7 +267,7 @@ def release_window_check(sna, release_window, fencing, halt_timeout=None, concur
     """``(level, text)``: does the IP's release window cover this package's halt path (the link
     stations - at once with ``link_station_start: parallel``, one after another as group members with
     ``sequential`` -, then the port, the SNA node, the IP)? ``concurrency``: how many actions the engine
-    runs at once on a node when the cluster sets it (``node-action-limit``), else unbounded.
+    runs at once on a node (``node-action-limit``; None: unbounded), so parallel stops come in waves.
     ``level`` ok | warning | error (``_sna_halt.check_release_window``). A window of 0 is the
     operator's explicit choice of speed over the window: not checked."""
     if not release_window:

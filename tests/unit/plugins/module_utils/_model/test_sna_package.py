@@ -285,13 +285,17 @@ def test_the_release_window_is_checked_against_the_halt_path():
                for e in found), found
     # a longer window is accepted; a window of 0 is the operator's explicit choice (not checked)
     build_packages([dict(many_link_stations(16), ip_release_window=5)], CLUSTER)
-    # in parallel (the default) the halt path has one wave of link-station stops: 64 fit the default window
-    _packages, warnings = build_packages([many_link_stations(64)], CLUSTER)
+    # in parallel (the default) link stations stop in waves of the engine's action limit per node (at
+    # least 4 when the cluster sets none): 16 in 4 waves fit the default window, 64 in 16 waves do not
+    _packages, warnings = build_packages([many_link_stations(16)], CLUSTER)
     window = [w for w in warnings if w.startswith("packages[0].ip_release_window:")]
-    assert len(window) == 1 and "usual halt of 0.8 s but not its worst case" in window[0], warnings
-    # unless the cluster limits the actions per node: 64 link stations, 4 at a time, are 16 waves
-    limited = dict(CLUSTER, properties={"node-action-limit": "4"})
-    assert any("usual halt of 4.55 s" in e for e in errors_in(limited, many_link_stations(64)))
+    assert len(window) == 1 and "usual halt of 1.55 s but not its worst case" in window[0], warnings
+    assert "16 link station(s) stopping in parallel, 4 wave(s)" in window[0]
+    assert any("usual halt of 4.55 s" in e and "16 wave(s)" in e for e in errors(many_link_stations(64)))
+    # a cluster that lets the engine run 64 actions per node stops them in one wave
+    roomy = dict(CLUSTER, properties={"node-action-limit": "64"})
+    _packages, warnings = build_packages([many_link_stations(64)], roomy)
+    assert any("usual halt of 0.8 s but not its worst case" in w for w in warnings), warnings
     _packages, warnings = build_packages([dict(many_link_stations(64), ip_release_window=0)], CLUSTER)
     assert not [w for w in warnings if "ip_release_window" in w]
 

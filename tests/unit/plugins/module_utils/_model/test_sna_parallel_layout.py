@@ -163,4 +163,6 @@ def test_the_release_window_counts_one_wave_of_parallel_stops():
     many = entry(link_stations=[{"ls_name": "LS%d" % i, "remote_ip_host": "198.51.100.14", "pu_name": "PU%d" % i}
                                 for i in range(32)])
     _packages, warnings = build_packages([many], CLUSTER)
-    assert any("32 link station(s)" in w and "usual halt of 0.8 s" in w for w in warnings), warnings
+    # 32 link stations, at least 4 stops at once per node: 8 waves of 0.25 s, port, node, IP
+    assert any("32 link station(s) stopping in parallel, 8 wave(s)" in w and "usual halt of 2.55 s" in w
+               for w in warnings), warnings

@@ -1,0 +1,52 @@
+"""Issue 16: cluster_info's view of an SNA package whose link stations are primitives of their own.
+
+The fixtures are crm_mon's XML (Pacemaker 2.1.5, ``CIB_file=... crm_mon -1 --output-as=xml``) of a
+compiled 4-link-station package after crm_simulate ran it on node1: all running, and with LS2's
+start failed on node1 (its exit reason set to what the link-station agent says when the remote host
+refuses the PU).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ansible_collections.failover.cluster.plugins.module_utils import _switch, _timeline
+from ansible_collections.failover.cluster.plugins.module_utils._status import parse_crm_mon_xml
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LS = ["fc.gw.ls.LS1", "fc.gw.ls.LS2", "fc.gw.ls.LS3", "fc.gw.ls.LS4"]
+
+
+def view(name):
+    return parse_crm_mon_xml((FIXTURES / name).read_text())
+
+
+def test_the_link_stations_belong_to_their_package():
+    status = view("crm_mon_sna_parallel.xml")
+    assert [p["name"] for p in status["packages"]] == ["fc.gw"]
+    pkg = status["packages"][0]
+    assert pkg["state"] == "running" and pkg["node"] == "node1"
+    assert [r["id"] for r in pkg["resources"]] == ["fc.gw.ip0", "fc.gw.res.node", "fc.gw.res.port"] + LS
+    assert [(ls["name"], ls["node"], ls["state"], ls["failure"]) for ls in pkg["link_stations"]] == [
+        ("LS%d" % i, "node1", "running", None) for i in range(1, 5)]
+    assert pkg["failed_link_stations"] == []
+    # the runbooks' observation sees the package whole on node1 only with every link station
+    assert _switch.running_on(status, "fc.gw") == "node1"
+    assert [m[0] for m in _timeline.members(status, "fc.gw")][-4:] == LS
+
+
+def test_a_refused_link_station_makes_the_package_degraded_and_is_named_with_the_reason():
+    status = view("crm_mon_sna_parallel_degraded.xml")
+    pkg = status["packages"][0]
+    assert [p["name"] for p in status["packages"]] == ["fc.gw"]
+    assert pkg["state"] == "degraded" and pkg["node"] == "node1"
+    failed = pkg["failed_link_stations"]
+    assert [(ls["name"], ls["state"], ls["node"]) for ls in failed] == [("LS2", "failed", None)]
+    assert failed[0]["failure"]["node"] == "node1" and failed[0]["failure"]["task"] == "start"
+    assert "UNSUCCESSFUL/PU_NOT_AVAILABLE" in failed[0]["failure"]["exitreason"]
+    others = [ls for ls in pkg["link_stations"] if ls["name"] != "LS2"]
+    assert {ls["state"] for ls in others} == {"running"}
+    # not whole on node1: a switch's observation keeps waiting (or reports the failed start)
+    assert _switch.running_on(status, "fc.gw") is None
+    state, why = _switch.outcome(status, "fc.gw", "node1")
+    assert state == "failed" and "fc.gw.ls.LS2: start_ls failed: UNSUCCESSFUL/PU_NOT_AVAILABLE" in why[0]
