@@ -3,7 +3,8 @@
 The fixtures are crm_mon's XML (Pacemaker 2.1.5, ``CIB_file=... crm_mon -1 --output-as=xml``) of a
 compiled 4-link-station package after crm_simulate ran it on node1: all running, and with LS2's
 start failed on node1 (its exit reason set to what the link-station agent says when the remote host
-refuses the PU).
+refuses the PU). The simulation has no DC: its ``current_dc`` line is node1 with quorum, as on a
+live cluster.
 """
 
 from __future__ import annotations
@@ -50,3 +51,18 @@ def test_a_refused_link_station_makes_the_package_degraded_and_is_named_with_the
     assert _switch.running_on(status, "fc.gw") is None
     state, why = _switch.outcome(status, "fc.gw", "node1")
     assert state == "failed" and "fc.gw.ls.LS2: start_ls failed: UNSUCCESSFUL/PU_NOT_AVAILABLE" in why[0]
+
+
+def test_running_a_degraded_package_clears_only_its_failed_link_stations():
+    from ansible_collections.failover.cluster.plugins.module_utils._package_state import check, plan, read_package
+
+    cib = (FIXTURES / "cib_sna_parallel.xml").read_text()
+    degraded = read_package((FIXTURES / "crm_mon_sna_parallel_degraded.xml").read_text(), cib, "gw")
+    assert (degraded.state, degraded.node, degraded.running) == ("degraded", "node1", True)
+    assert degraded.as_dict()["down_link_stations"] == ["fc.gw.ls.LS2"]
+    assert check(degraded, "running", None, None) == []
+    assert plan(degraded, "running", None, None) == [("cleanup", "fc.gw.ls.LS2")]
+    assert plan(degraded, "running", "node1", None) == [("cleanup", "fc.gw.ls.LS2")]
+    assert plan(degraded, "halted", None, None) == [("role", "Stopped")]
+    whole = read_package((FIXTURES / "crm_mon_sna_parallel.xml").read_text(), cib, "gw")
+    assert whole.state == "running" and plan(whole, "running", None, None) == []
