@@ -43,8 +43,9 @@ pytestmark = [pytest.mark.lab, pytest.mark.slow,
 APP = {"package_name": "app", "services": [{"service_name": "main", "service_cmd": "/bin/sleep infinity"}],
        "dependencies": [{"dependency_name": "sna", "dependency_condition": "up", "dependency_location": "same_node"}]}
 EXTRA = {"packages_list": ["{{ lab_sna_package }}", APP]}
-SNA_MEMBERS = ["fc.sna.ip0", "fc.sna.res.node", "fc.sna.res.port", "fc.sna.res.ls_HALS1", "fc.sna.res.ls_HALS2",
-               "fc.sna.res.ls_HALS3", "fc.sna.res.ls_HALS4"]
+# the link stations start in parallel (sna.link_station_start's default): resources of their own
+SNA_MEMBERS = ["fc.sna.ip0", "fc.sna.res.node", "fc.sna.res.port", "fc.sna.ls.HALS1", "fc.sna.ls.HALS2",
+               "fc.sna.ls.HALS3", "fc.sna.ls.HALS4"]
 
 
 def lab(*args, check=True, timeout=180):
