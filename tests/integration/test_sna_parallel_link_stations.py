@@ -89,7 +89,7 @@ def module(work, host, name, args):
             json.dumps(args), "-o"]
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env(), timeout=600, check=False)
     text = proc.stdout.strip()
-    assert "=> {" in text, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "=> {" in text and "FAILED!" not in text.split("=>", 1)[0], proc.stdout[-3000:] + proc.stderr[-2000:]
     return json.loads(text.split("=>", 1)[1])
 
 
@@ -227,7 +227,7 @@ def test_32_link_stations_switch_crash_refuse_and_recover(gateway):
     lab("exec", "mainframe", "--", "snahost", "release", f"pu_name={refused_pu}")
 
     def degraded():
-        info = module(gateway, "node3", "cluster_info", {})
+        info = module(gateway, "node3", "cluster_info", {"inactive": True})
         pkg = next(p for p in info["packages"] if p["name"] == "fc.sna")
         return pkg if pkg["state"] == "degraded" and pkg.get("failed_link_stations") else None
 
@@ -255,6 +255,6 @@ def test_32_link_stations_switch_crash_refuse_and_recover(gateway):
         if pu != refused_pu:
             assert (final[pu]["activations"], final[pu]["session_id"]) == (
                 before[pu]["activations"], before[pu]["session_id"]), pu
-    info = module(gateway, "node3", "cluster_info", {})
+    info = module(gateway, "node3", "cluster_info", {"inactive": True})
     pkg = next(p for p in info["packages"] if p["name"] == "fc.sna")
     assert pkg["state"] == "running" and pkg["failed_link_stations"] == [], pkg
