@@ -9,7 +9,11 @@ owned by the package: listed, replaced by a re-apply and removed with it.
 from __future__ import annotations
 
 import copy
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
+
+import pytest
 
 from ansible_collections.failover.cluster.plugins.module_utils._cib_apply import package_from_xml, package_to_xml
 from ansible_collections.failover.cluster.plugins.module_utils._model import ids
@@ -166,3 +170,51 @@ def test_the_release_window_counts_one_wave_of_parallel_stops():
     # 32 link stations, at least 4 stops at once per node: 8 waves of 0.25 s, port, node, IP
     assert any("32 link station(s) stopping in parallel, 8 wave(s)" in w and "usual halt of 2.55 s" in w
                for w in warnings), warnings
+
+
+# --- the engine's own reading of the compiled constraints (crm_simulate, when installed) -----------
+CRM_SIMULATE = shutil.which("crm_simulate")
+SIM_CIB = ('<cib epoch="5" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.9" have-quorum="1">'
+           '<configuration><crm_config><cluster_property_set id="o"><nvpair id="o-s" name="stonith-enabled" '
+           'value="false"/></cluster_property_set></crm_config><nodes><node id="1" uname="node1"/>'
+           '<node id="2" uname="node2"/></nodes><resources/><constraints/></configuration><status/></cib>')
+
+
+def simulate(tmp_path, cib, *args):
+    path = tmp_path / "cib.xml"
+    path.write_text(cib)
+    out = tmp_path / "out.xml"
+    proc = subprocess.run([CRM_SIMULATE, "-x", str(path), "-S", "-O", str(out), *args], capture_output=True,
+                          text=True, check=True, timeout=60)
+    summary = proc.stdout.split("Transition Summary:", 1)[1].split("Executing Cluster Transition:", 1)[0]
+    return [line.strip() for line in summary.splitlines() if line.strip()], out.read_text()
+
+
+@pytest.mark.skipif(CRM_SIMULATE is None, reason="crm_simulate (pacemaker-cli-utils) is not installed")
+def test_the_engine_starts_them_after_the_group_and_keeps_the_package_when_one_cannot_run(tmp_path):
+    spec = dict(entry(), node_name=["node1", "node2"], failover_policy="configured_node")
+    cib = merge(SIM_CIB, {"gw": compiled(spec)})
+    actions, running = simulate(tmp_path, cib, "--node-up", "node1", "--node-up", "node2")
+    assert [a.split()[2] for a in actions] == ["fc.gw.ip0", "fc.gw.res.node", "fc.gw.res.port"] + LS_IDS
+    assert all(a.startswith("* Start") and a.endswith("( node1 )") for a in actions)
+    # LS2 can no longer run on node1 (what a refused start's INFINITY fail count does): it stops, the
+    # package and the other link stations stay - critical=false keeps it from pulling the group away
+    banned = running.replace("<constraints>", '<constraints><rsc_location id="x" rsc="fc.gw.ls.LS2" node="node1" '
+                                              'score="-INFINITY"/>', 1)
+    actions, _after = simulate(tmp_path, banned)
+    assert [" ".join(a.split()) for a in actions] == ["* Stop fc.gw.ls.LS2 ( node1 ) due to node availability"]
+    critical = banned.replace('name="critical" value="false"', 'name="critical" value="true"')
+    actions, _after = simulate(tmp_path, critical)
+    assert any(a.split()[:2] == ["*", "Move"] and "fc.gw.ip0" in a for a in actions), actions
+    # the group stopped: every link station stops first, at once (nothing orders them among themselves)
+    stopped = running.replace('<nvpair id="fc.gw-meta-priority"',
+                              '<nvpair id="x" name="target-role" value="Stopped"/><nvpair id="fc.gw-meta-priority"', 1)
+    actions, _after = simulate(tmp_path, stopped, "-G", str(tmp_path / "graph.xml"))
+    assert sorted(a.split()[2] for a in actions) == sorted(["fc.gw.ip0", "fc.gw.res.node", "fc.gw.res.port"] + LS_IDS)
+    waits = {}
+    for synapse in ET.parse(tmp_path / "graph.xml").getroot().iter("synapse"):
+        action = synapse.find("action_set")[0]
+        waits[action.get("operation_key")] = {i[0].get("operation_key") for i in synapse.find("inputs")}
+    assert all(not waits[rid + "_stop_0"] for rid in LS_IDS)  # nothing before a link station's stop
+    assert waits["fc.gw_stop_0"] == {rid + "_stop_0" for rid in LS_IDS}  # the group's stop waits for all of them
+    assert "fc.gw_stop_0" in waits["fc.gw.res.port_stop_0"]
