@@ -197,13 +197,15 @@ def parse_crm_mon_xml(text):
 
 def _link_station_entry(name, res, failures):
     """One link station of a parallel SNA package: ``name``, ``id``, ``node``, ``state`` (running,
-    stopped, failed) and ``failure`` (the last failed action: node, task, exitstatus, exitreason - the
-    agent's reason carries the SNA product's own code) or None."""
+    stopped, failed) and ``failure``: the failed action that says most (one with the agent's reason -
+    which carries the SNA product's own code -, else any; the latest, a start before a monitor at
+    the same second) - node, task, exitstatus, exitreason, last_rc_change -, or None."""
     mine = [f for f in failures if f["resource"] == res["id"]]
     failure = None
     if mine:
-        last = mine[-1]
-        failure = {k: last[k] for k in ("node", "task", "exitstatus", "exitreason", "last_rc_change")}
+        told = [f for f in mine if f["exitreason"]] or mine
+        best = max(told, key=lambda f: (f["last_rc_change"] or "", f["task"] == "start"))
+        failure = {k: best[k] for k in ("node", "task", "exitstatus", "exitreason", "last_rc_change")}
     if res["active"] and not res["failed"]:
         state = "running"
     elif res["failed"] or res["blocked"] or mine:

@@ -229,7 +229,9 @@ def test_32_link_stations_switch_crash_refuse_and_recover(gateway):
     def degraded():
         info = module(gateway, "node3", "cluster_info", {"inactive": True})
         pkg = next(p for p in info["packages"] if p["name"] == "fc.sna")
-        return pkg if pkg["state"] == "degraded" and pkg.get("failed_link_stations") else None
+        failed = pkg.get("failed_link_stations") or []
+        # the monitor's failure comes first; wait for the refused restart
+        return pkg if pkg["state"] == "degraded" and any(ls["failure"]["task"] == "start" for ls in failed) else None
 
     pkg = wait_for(degraded, 120, "cluster_info reports the package degraded")
     assert pkg["node"] == survivor

@@ -45,6 +45,13 @@ def test_a_refused_link_station_makes_the_package_degraded_and_is_named_with_the
     assert [(ls["name"], ls["state"], ls["node"]) for ls in failed] == [("LS2", "failed", None)]
     assert failed[0]["failure"]["node"] == "node1" and failed[0]["failure"]["task"] == "start"
     assert "UNSUCCESSFUL/PU_NOT_AVAILABLE" in failed[0]["failure"]["exitreason"]
+    # the monitor that saw it leave ACTIVE failed too (no reason): the start's failure is the one named
+    monitor = ('<failure op_key="fc.gw.ls.LS2_monitor_10000" node="node1" exitstatus="not running" exitreason="" '
+               'exitcode="7" call="9" status="complete" last-rc-change="2026-12-01 02:59:21Z" queued="0" exec="0" '
+               'interval="10000" task="monitor"/>')
+    text = (FIXTURES / "crm_mon_sna_parallel_degraded.xml").read_text().replace("<failures>", "<failures>" + monitor)
+    both = parse_crm_mon_xml(text)["packages"][0]["failed_link_stations"][0]["failure"]
+    assert both["task"] == "start" and "PU_NOT_AVAILABLE" in both["exitreason"]
     others = [ls for ls in pkg["link_stations"] if ls["name"] != "LS2"]
     assert {ls["state"] for ls in others} == {"running"}
     # not whole on node1: a switch's observation keeps waiting (or reports the failed start)
