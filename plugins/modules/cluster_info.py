@@ -225,8 +225,9 @@ packages:
       description:
         - Only for an SNA package whose link stations start in parallel - one entry per link station
           with C(name), C(id), C(node), C(state) (C(running), C(stopped), C(failed)) and C(failure)
-          (the last failed action - C(node), C(task), C(exitstatus), C(exitreason), C(last_rc_change) -
-          or null); the exit reason carries the SNA product's own code, for example
+          (the failed action that says most - the latest with the agent's reason, a start before a
+          monitor - with C(node), C(task), C(exitstatus), C(exitreason), C(last_rc_change), or null);
+          the exit reason carries the SNA product's own code, for example
           C(start_ls failed - UNSUCCESSFUL/PU_NOT_AVAILABLE ...).
       type: list
       elements: dict
