@@ -18,7 +18,7 @@ playbooks/provision.yml with a package ``sna`` of 32 link stations (candidates n
 4. **recovery of that one**: the remote host accepts HAPU7 again and package_state state=running
    clears HALS7's failure only: HAPU7 ACTIVE again, the 31 others' counters still unchanged.
 
-    sudo .venv/bin/pytest -m lab tests/integration/test_sna_parallel_link_stations.py   # ~8 min
+    sudo .venv/bin/pytest -m lab tests/integration/test_sna_parallel_link_stations.py   # ~4.5 min (258 s)
 """
 
 from __future__ import annotations
