@@ -93,7 +93,8 @@ PHASES = (
     ("peer_lost", re.compile(r"pacemaker-controld.*Node (node\d) state is now lost")),
     ("first_start", re.compile(r"Requesting local execution of start operation")),
     ("ip_started", re.compile(r"Result of start operation for (fc\.sna\.ip0|bare\.ip) on \S+: ok")),
-    ("last_started", re.compile(r"Result of start operation for (fc\.sna\.res\.ls_HALS4|bare\.d4) on \S+: ok")),
+    ("last_started",
+     re.compile(r"Result of start operation for (fc\.sna\.(?:res\.ls_|ls\.)HALS4|bare\.d4) on \S+: ok")),
 )
 
 

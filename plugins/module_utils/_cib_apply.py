@@ -66,7 +66,7 @@ class ApplyError(RuntimeError):
 def package_to_xml(compiled_package):
     """``<package name="..."><group|clone/><constraint/>...</package>``."""
     wrapper = ET.Element(PACKAGE_TAG, {"name": compiled_package.name})
-    wrapper.append(compiled_package.resource)
+    wrapper.extend(compiled_package.resources)
     wrapper.extend(compiled_package.constraints)
     for clone, constraints in compiled_package.monitors:  # shared subnet monitors (ids fc-subnet-*)
         wrapper.append(clone)
@@ -89,6 +89,12 @@ def package_from_xml(text):
     resource, rest = root[0], list(root[1:])
     if resource.get("id") != top:
         raise CompileError("compiled package {0}: the resource id must be {1}".format(name, top))
+    parts = [e for e in rest if e.tag == "primitive" and ids.subnet_monitor_of(e.get("id")) is None]
+    for element in parts:
+        if not element.get("id", "").startswith(top + "."):
+            raise CompileError("compiled package {0}: resource {1} is not named {2}.*".format(
+                name, element.get("id"), top))
+    rest = [e for e in rest if e not in parts]
     constraints = [e for e in rest if ids.subnet_monitor_of(e.get("id")) is None]
     monitors = {}
     for element in rest:
@@ -109,10 +115,10 @@ def package_from_xml(text):
         if not element.get("id", "").startswith(top + "."):
             raise CompileError("compiled package {0}: constraint {1} is not named {2}.*".format(
                 name, element.get("id"), top))
-    for element in [resource] + constraints:
+    for element in [resource] + parts + constraints:
         element.tail = None
     return cibmodel.CompiledPackage(name=name, resource=resource, constraints=constraints,
-                                    monitors=[tuple(pair) for pair in monitors.values()])
+                                    monitors=[tuple(pair) for pair in monitors.values()], parts=parts)
 
 
 # ---------------------------------------------------------------------------------------

@@ -50,8 +50,9 @@ class PackageView:
         self.rid = cibmodel.resource_id(name)
         self.exists = False
         self.managed_by_us = False
-        self.state = "halted"  # running | partial | halted | failed
+        self.state = "halted"  # running | partial | halted | failed | degraded
         self.node = None
+        self.down_link_stations = []  # ids of an SNA package's own link-station resources not running
         self.target_role = None
         self.eligible = []  # nodes in node_name order (best first)
         self.nodes = {}  # name -> state (up, down, standby, maintenance, unclean, pending)
@@ -63,11 +64,14 @@ class PackageView:
 
     @property
     def running(self):
-        return self.state in ("running", "partial")
+        return self.state in ("running", "partial", "degraded")
 
     def as_dict(self):
-        return {"name": self.name, "resource": self.rid, "state": self.state, "node": self.node,
-                "switching_enabled": self.pin is None and not self.pin_exists, "eligible_nodes": list(self.eligible)}
+        result = {"name": self.name, "resource": self.rid, "state": self.state, "node": self.node,
+                  "switching_enabled": self.pin is None and not self.pin_exists, "eligible_nodes": list(self.eligible)}
+        if self.down_link_stations:
+            result["down_link_stations"] = list(self.down_link_stations)
+        return result
 
 
 def _location_scores(constraints, rid):
@@ -89,6 +93,7 @@ def read_package(crm_mon_xml, cib_xml, name):
         if pkg["name"] == view.rid:
             view.state = pkg["state"]
             view.node = pkg["node"]
+            view.down_link_stations = [ls["id"] for ls in pkg.get("link_stations", []) if ls["state"] != "running"]
             if view.node is None and pkg["nodes"]:
                 view.node = pkg["nodes"][0]
 
@@ -183,8 +188,12 @@ def check(view, state, node, switching):
 
 
 def plan(view, state, node, switching):
-    """Ordered steps: ("pin", node), ("unpin",), ("cleanup",), ("move", node), ("role", "Started" |
-    "Stopped"), ("clear",). Empty when nothing needs to change.
+    """Ordered steps: ("pin", node), ("unpin",), ("cleanup",), ("cleanup", resource id), ("move", node),
+    ("role", "Started" | "Stopped"), ("clear",). Empty when nothing needs to change.
+
+    A running SNA package whose link stations run as resources of their own but not all of them
+    (``degraded``): ``running`` clears the failure of each link station that does not run
+    (``("cleanup", its id)``), so the cluster starts it again - and only it.
 
     With switching enabled, running on / moving to a given node is ``crm_resource --move``
     (a cli-prefer constraint), and the constraint is cleared once the cluster has settled, so
@@ -206,6 +215,7 @@ def plan(view, state, node, switching):
             steps.append(("role", "Stopped"))
     elif state == "running" and not view.running:
         steps.append(("cleanup",))
+        steps.extend(("cleanup", rid) for rid in view.down_link_stations)
         if prefer:
             steps.append(("move", node))
         steps.append(("role", "Started"))
@@ -217,6 +227,8 @@ def plan(view, state, node, switching):
             steps.append(("clear",))
         if view.target_role == "Stopped":
             steps.append(("role", "Started"))
+        if state == "running" and view.state == "degraded":
+            steps.extend(("cleanup", rid) for rid in view.down_link_stations)
     return steps
 
 

@@ -67,13 +67,13 @@ def gateway_entry(package_name, nodes=(), ip=None, node=None, port=None, link_st
 
     ``options``: the role's other variables without their ``sna_gateway_`` prefix - ``flavour``,
     ``daemon_path``, ``admin_path``, ``force_stale``, ``force_stop_command``, ``environment``,
-    ``timeouts``, ``failback_policy``, ``auto_run``, ``ip_release_window``. Empty paths, commands and
-    environments are left out (the package model's defaults apply).
+    ``timeouts``, ``link_station_start``, ``failback_policy``, ``auto_run``, ``ip_release_window``.
+    Empty paths, commands and environments are left out (the package model's defaults apply).
     """
     options = dict(options or {})
     ip = ip if isinstance(ip, dict) else {}
     sna = {"node": node, "port": port, "link_stations": link_stations}
-    for key in ("flavour", "force_stale", "timeouts"):
+    for key in ("flavour", "force_stale", "timeouts", "link_station_start"):
         if options.get(key) is not None:
             sna[key] = options[key]
     for key in ("daemon_path", "admin_path", "force_stop_command", "environment"):

@@ -107,7 +107,8 @@ def _detail(path, parallel, ls_count):
     elif path.waves == 1:
         how = "%d link station(s) stopping in parallel" % ls_count
     else:
-        how = "%d link station(s) stopping in parallel, %d wave(s)" % (ls_count, path.waves)
+        how = ("%d link station(s) stopping in parallel, %d wave(s) (the engine's node-action-limit)"
+               % (ls_count, path.waves))
     parts = ", ".join("%s %s s" % (name, _fmt(worst)) for name, _usual, worst in path.steps if worst)
     return "%s; worst case %s" % (how, parts)
 

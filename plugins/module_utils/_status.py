@@ -191,7 +191,66 @@ def parse_crm_mon_xml(text):
                 "last_rc_change": attrs.get("last-rc-change"),
             }
         )
+    packages = _fold_link_stations(packages, failures)
     return {"cluster": cluster, "nodes": nodes, "packages": packages, "failed_actions": failures, "bans": bans}
+
+
+def _link_station_entry(name, res, failures):
+    """One link station of a parallel SNA package: ``name``, ``id``, ``node``, ``state`` (running,
+    stopped, failed) and ``failure``: the failed action that says most (one with the agent's reason -
+    which carries the SNA product's own code -, else any; the latest, a start before a monitor at
+    the same second) - node, task, exitstatus, exitreason, last_rc_change -, or None."""
+    mine = [f for f in failures if f["resource"] == res["id"]]
+    failure = None
+    if mine:
+        told = [f for f in mine if f["exitreason"]] or mine
+        best = max(told, key=lambda f: (f["last_rc_change"] or "", f["task"] == "start"))
+        failure = {k: best[k] for k in ("node", "task", "exitstatus", "exitreason", "last_rc_change")}
+    if res["active"] and not res["failed"]:
+        state = "running"
+    elif res["failed"] or res["blocked"] or mine:
+        state = "failed"
+    else:
+        state = "stopped"
+    return {"name": name, "id": res["id"], "node": res["nodes"][0] if len(res["nodes"]) == 1 else None,
+            "state": state, "failure": failure}
+
+
+def _fold_link_stations(packages, failures):
+    """The link stations of an SNA package started in parallel are primitives of their own next to the
+    package's group (``fc.<package>.ls.<name>``): fold them into that package. Its ``resources`` then
+    list them after the group's members (so whoever waits for every member waits for them too), its
+    ``link_stations`` describe each, and its ``state`` is ``degraded`` when the group runs but a link
+    station does not (``failed_link_stations`` name them with the reason)."""
+    tops = {pkg["name"]: pkg for pkg in packages}
+    kept = []
+    for pkg in packages:
+        owner = ids.link_station_of(pkg["name"]) if pkg["kind"] == "primitive" else None
+        top = tops.get(ids.resource_id(owner[0])) if owner else None
+        if top is None or top["kind"] != "group":
+            kept.append(pkg)
+            continue
+        res = dict(pkg["resources"][0], link_station=owner[1])
+        top.setdefault("link_stations", []).append(_link_station_entry(owner[1], res, failures))
+        top.setdefault("_ls_resources", []).append(res)
+    for pkg in kept:
+        extra = pkg.pop("_ls_resources", [])
+        if not extra:
+            continue
+        group_state = pkg["state"]
+        pkg["resources"] = pkg["resources"] + extra
+        for res in extra:
+            for node in res["nodes"]:
+                if node not in pkg["nodes"]:
+                    pkg["nodes"].append(node)
+        pkg["node"] = pkg["nodes"][0] if len(pkg["nodes"]) == 1 else None
+        failed = [ls for ls in pkg["link_stations"] if ls["state"] != "running"]
+        pkg["failed_link_stations"] = [ls for ls in failed if ls["state"] == "failed"]
+        if group_state == "running" and failed:
+            pkg["state"] = "degraded"
+        elif group_state == "halted" and any(r["active"] for r in extra):
+            pkg["state"] = "partial"
+    return kept
 
 
 _KV = re.compile(r"^(?P<key>[A-Za-z][A-Za-z ]*?):\s*(?P<value>.*?)\s*$")

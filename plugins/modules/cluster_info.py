@@ -36,7 +36,9 @@ requirements:
   - pacemaker-cli-utils (crm_mon) and corosync on the node
 notes:
   - Package C(state) is C(running) when every member resource is active, C(partial) when
-    some are, C(halted) when none are and C(failed) when a member failed or is blocked.
+    some are, C(halted) when none are and C(failed) when a member failed or is blocked. An SNA
+    gateway package whose link stations start in parallel is C(degraded) when its group runs but
+    not every link station does (C(failed_link_stations) names them with the agent's reason).
   - C(switching_enabled) is false when anything limits where the package may run - a switching
     pin of the C(failover.cluster.package_state) module (the equivalent of C(cmmodpkg -d)), a
     runbook's temporary rule while it is in force, or a C(crm_resource --move/--ban) constraint.
@@ -173,7 +175,9 @@ packages:
       description: C(group), C(clone), C(primitive) or C(bundle).
       type: str
     state:
-      description: C(running), C(partial), C(halted) or C(failed).
+      description:
+        - C(running), C(partial), C(halted), C(failed), or C(degraded) (an SNA package whose group runs
+          without all its link stations).
       type: str
     node:
       description: The node it runs on when it runs on exactly one.
@@ -212,9 +216,27 @@ packages:
       description: Whether Pacemaker manages it (false in maintenance).
       type: bool
     resources:
-      description: Member resources with agent, role and nodes.
+      description:
+        - Member resources with agent, role and nodes; for an SNA package with parallel link stations,
+          the link-station resources follow the group's members (each with C(link_station), its name).
       type: list
       elements: dict
+    link_stations:
+      description:
+        - Only for an SNA package whose link stations start in parallel - one entry per link station
+          with C(name), C(id), C(node), C(state) (C(running), C(stopped), C(failed)) and C(failure)
+          (the failed action that says most - the latest with the agent's reason, a start before a
+          monitor - with C(node), C(task), C(exitstatus), C(exitreason), C(last_rc_change), or null);
+          the exit reason carries the SNA product's own code, for example
+          C(start_ls failed - UNSUCCESSFUL/PU_NOT_AVAILABLE ...).
+      type: list
+      elements: dict
+      returned: for an SNA package whose link stations start in parallel
+    failed_link_stations:
+      description: The entries of C(link_stations) whose state is C(failed).
+      type: list
+      elements: dict
+      returned: for an SNA package with parallel link stations
 failed_actions:
   description: Failed operations the cluster remembers.
   returned: success

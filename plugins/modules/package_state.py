@@ -23,6 +23,10 @@ description:
     own meta attributes. Running a halted package first clears its failure history
     (C(crm_resource --cleanup)), as Serviceguard resets the restart counts of a package it
     starts."
+  - "An SNA gateway package whose link stations start in parallel is C(degraded) when one of
+    them does not run (its start failed, for example the remote host refused the PU); O(state=running)
+    then clears the failure of those link stations only (C(crm_resource --cleanup) on each), so
+    the cluster starts them again without touching the rest of the package."
   - "Running on, or moving to, a given node with switching enabled uses C(crm_resource --move)
     (a temporary C(cli-prefer-) constraint), waits until the package runs there and then
     clears that constraint (C(crm_resource --clear)), so the package's C(failback_policy)
@@ -216,7 +220,7 @@ def run_step(runner, view, step, timeout):
         runner.run([crm_resource, "--resource", rid, "--meta", "--set-name", ids.meta_set_id(view.name),
                     "--set-parameter", "target-role", "--parameter-value", step[1]])
     elif kind == "cleanup":
-        runner.run([crm_resource, "--cleanup", "--resource", rid])
+        runner.run([crm_resource, "--cleanup", "--resource", step[1] if len(step) > 1 else rid])
     elif kind == "move":
         runner.run([crm_resource, "--move", "--resource", rid, "--node", step[1]])
     elif kind == "clear":

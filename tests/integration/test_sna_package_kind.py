@@ -18,6 +18,7 @@ the gateway talks to, not part of the cluster), ONE run of playbooks/provision.y
 and a second identical run reports 0 changed on every host.
 
     sudo .venv/bin/pytest -m lab tests/integration/test_sna_package_kind.py   # ~6 min
+    sudo SNA_KIND_LS_START=sequential .venv/bin/pytest -m lab tests/integration/test_sna_package_kind.py
 """
 
 from __future__ import annotations
@@ -42,9 +43,13 @@ pytestmark = [pytest.mark.lab, pytest.mark.slow,
 
 APP = {"package_name": "app", "services": [{"service_name": "main", "service_cmd": "/bin/sleep infinity"}],
        "dependencies": [{"dependency_name": "sna", "dependency_condition": "up", "dependency_location": "same_node"}]}
-EXTRA = {"packages_list": ["{{ lab_sna_package }}", APP]}
-SNA_MEMBERS = ["fc.sna.ip0", "fc.sna.res.node", "fc.sna.res.port", "fc.sna.res.ls_HALS1", "fc.sna.res.ls_HALS2",
-               "fc.sna.res.ls_HALS3", "fc.sna.res.ls_HALS4"]
+# SNA_KIND_LS_START=sequential runs the same test with the link stations as group members
+LS_START = os.environ.get("SNA_KIND_LS_START", "parallel")
+EXTRA = {"packages_list": ["{{ lab_sna_package | combine({'sna': {'link_station_start': '%s'}}, recursive=True) }}"
+                           % LS_START, APP]}
+# parallel (sna.link_station_start's default): the link stations are resources of their own
+LS_IDS = {"parallel": "fc.sna.ls.HALS{0}", "sequential": "fc.sna.res.ls_HALS{0}"}[LS_START]
+SNA_MEMBERS = ["fc.sna.ip0", "fc.sna.res.node", "fc.sna.res.port"] + [LS_IDS.format(k) for k in (1, 2, 3, 4)]
 
 
 def lab(*args, check=True, timeout=180):

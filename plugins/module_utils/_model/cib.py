@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from . import ids, monitoring
+from . import sna as sna_kind
 from .cluster import as_cluster
 from .errors import CompileError
 from .package import IP_START_TIMEOUT, Package, build_packages
@@ -46,9 +47,15 @@ class CompiledPackage:
     resource: object  # ET.Element (group or clone)
     constraints: list = field(default_factory=list)  # [ET.Element]
     monitors: list = field(default_factory=list)  # [(clone, [constraints])] shared subnet monitors (monitoring.py)
+    parts: list = field(default_factory=list)  # [ET.Element] top-level primitives next to the group (SNA link stations)
+
+    @property
+    def resources(self):
+        """Every top-level resource element of the package: its group or clone, then its own primitives."""
+        return [self.resource] + list(self.parts)
 
     def to_xml(self):
-        return "".join(ET.tostring(e, encoding="unicode") for e in [self.resource] + self.constraints)
+        return "".join(ET.tostring(e, encoding="unicode") for e in self.resources + self.constraints)
 
 
 @dataclass
@@ -62,7 +69,7 @@ class Compiled:
         resources = ET.SubElement(conf, "resources")
         constraints = ET.SubElement(conf, "constraints")
         for compiled in self.packages.values():
-            resources.append(compiled.resource)
+            resources.extend(compiled.resources)
             constraints.extend(compiled.constraints)
         monitors = _monitors(self.packages)
         for mid in sorted(monitors):
@@ -206,8 +213,52 @@ def compile_package(pkg, cluster):
     if pkg.script:
         script(top + ".ext", pkg.script)
 
-    return CompiledPackage(name=pkg.name, resource=root, constraints=_constraints(pkg, cluster, top),
-                           monitors=monitoring.subnet_monitors(pkg, cluster))
+    parts, part_constraints = [], []
+    if pkg.sna is not None and pkg.sna.parallel:
+        parts, part_constraints = _link_stations(pkg)
+    return CompiledPackage(name=pkg.name, resource=root, constraints=_constraints(pkg, cluster, top) + part_constraints,
+                           monitors=monitoring.subnet_monitors(pkg, cluster), parts=parts)
+
+
+def _link_stations(pkg):
+    """The link stations of an SNA package with ``link_station_start: parallel`` (issue 16).
+
+    One primitive each, next to the group and marked with the package like it (so the package owns,
+    replaces and removes them); one order constraint - the group, then the set of link stations with
+    ``sequential=false`` (started at once after the port, stopped at once before it) - and one
+    colocation of that set with the group. In the set nothing orders or colocates the link stations
+    with each other, so one that fails restarts alone, and one whose start fails stays stopped on its
+    node while the rest of the package runs there: ``critical=false`` keeps a link station that cannot
+    run from pulling the group to another node, ``migration-threshold=INFINITY`` restarts a failed one
+    in place (a failed start is never retried on that node until its failure is cleared).
+    """
+    top = resource_id(pkg.name)
+    holder = ET.Element("resources")
+    refs = []
+    for step in sna_kind.link_station_steps(pkg.sna):
+        name = step["name"][len(sna_kind.LS_STEP_PREFIX):]
+        rid = ids.link_station_id(pkg.name, name)
+        meta = [(MARK_NAME, MARK_VALUE), (PACKAGE_ATTR, pkg.name), ("critical", "false"),
+                ("migration-threshold", INFINITY)]
+        _primitive(holder, rid, step["agent"], list(step["params"]), meta,
+                   _ops(step["start_timeout"], step["stop_timeout"], 10, 20, False))
+        refs.append(rid)
+
+    def resource_set(set_id, members, sequential):
+        block = ET.Element("resource_set", {"id": set_id, "sequential": "true" if sequential else "false"})
+        for rid in members:
+            ET.SubElement(block, "resource_ref", {"id": rid})
+        return block
+
+    order_id = ids.link_station_order_id(pkg.name)
+    order = ET.Element("rsc_order", {"id": order_id, "kind": "Mandatory"})
+    order.append(resource_set(order_id + "-group", [top], True))
+    order.append(resource_set(order_id + "-ls", refs, False))
+    with_id = ids.link_station_colocation_id(pkg.name)
+    colocation = ET.Element("rsc_colocation", {"id": with_id, "score": INFINITY})
+    colocation.append(resource_set(with_id + "-ls", refs, False))
+    colocation.append(resource_set(with_id + "-group", [top], True))
+    return list(holder), [order, colocation]
 
 
 def _constraints(pkg, cluster, top):
@@ -289,25 +340,42 @@ def managed_packages(cib_xml):
     result = {}
     for element in _section(root, "resources"):
         meta = _meta(element)
-        if meta.get(MARK_NAME) == MARK_VALUE and meta.get(PACKAGE_ATTR):
+        if meta.get(MARK_NAME) == MARK_VALUE and meta.get(PACKAGE_ATTR) and _is_top(element, meta):
             result[meta[PACKAGE_ATTR]] = element.get("id")
     return result
 
 
+def _is_top(element, meta):
+    """The package's top resource, not one of its own primitives next to it (link stations)."""
+    return ids.classify(element.get("id"))[0] != "package_part" or element.get("id") == resource_id(meta[PACKAGE_ATTR])
+
+
+def package_parts(cib_xml):
+    """{package name: [ids of its top-level primitives next to the group]} (SNA link stations)."""
+    root = _parse(cib_xml)
+    result = {}
+    for element in _section(root, "resources"):
+        meta = _meta(element)
+        if meta.get(MARK_NAME) == MARK_VALUE and meta.get(PACKAGE_ATTR) and not _is_top(element, meta):
+            result.setdefault(meta[PACKAGE_ATTR], []).append(element.get("id"))
+    return result
+
+
 def set_owner(compiled_package, owner):
-    """Mark a compiled package's top resource with ``failover-cluster-owner=<owner>`` (in place)."""
-    top = compiled_package.resource
-    block = top.find("meta_attributes")
-    if block is None:
-        raise CompileError("compiled package {0} has no meta attributes".format(compiled_package.name))
-    for pair in block.findall("nvpair"):
-        if pair.get("name") == OWNER_ATTR:
-            block.remove(pair)
-    names = [pair.get("name") for pair in block]
-    at = names.index(PACKAGE_ATTR) + 1 if PACKAGE_ATTR in names else len(names)
-    # next to the package mark: target-role stays last, where a re-apply carries the live one
-    block.insert(at, ET.Element("nvpair", {"id": "{0}-{1}".format(block.get("id"), OWNER_ATTR), "name": OWNER_ATTR,
-                                           "value": owner}))
+    """Mark a compiled package's top resource (and its own primitives) with
+    ``failover-cluster-owner=<owner>`` (in place)."""
+    for top in compiled_package.resources:
+        block = top.find("meta_attributes")
+        if block is None:
+            raise CompileError("compiled package {0} has no meta attributes".format(compiled_package.name))
+        for pair in block.findall("nvpair"):
+            if pair.get("name") == OWNER_ATTR:
+                block.remove(pair)
+        names = [pair.get("name") for pair in block]
+        at = names.index(PACKAGE_ATTR) + 1 if PACKAGE_ATTR in names else len(names)
+        # next to the package mark: target-role stays last, where a re-apply carries the live one
+        block.insert(at, ET.Element("nvpair", {"id": "{0}-{1}".format(block.get("id"), OWNER_ATTR),
+                                               "name": OWNER_ATTR, "value": owner}))
     return compiled_package
 
 
@@ -317,7 +385,7 @@ def package_owners(cib_xml):
     result = {}
     for element in _section(root, "resources"):
         meta = _meta(element)
-        if meta.get(MARK_NAME) == MARK_VALUE and meta.get(PACKAGE_ATTR):
+        if meta.get(MARK_NAME) == MARK_VALUE and meta.get(PACKAGE_ATTR) and _is_top(element, meta):
             result[meta[PACKAGE_ATTR]] = meta.get(OWNER_ATTR)
     return result
 
@@ -380,14 +448,16 @@ def merge(live_cib_xml, desired, managed_names=None, remove_names=()):
             continue
         if owner in placed or owner in dropping:
             continue
+        live_top = _live_top(resources, owner, element)
         new = copy.deepcopy(desired[owner].resource)
-        _carry_runtime_meta(element, new)
+        _carry_runtime_meta(live_top, new)
         new.tail = element.tail
         kept.append(new)
+        kept.extend(copy.deepcopy(part) for part in desired[owner].parts)
         placed.add(owner)
     for name in names:
         if name not in placed and name not in dropping:
-            kept.append(copy.deepcopy(desired[name].resource))
+            kept.extend(copy.deepcopy(r) for r in desired[name].resources)
             placed.add(name)
     kept_resources = kept
 
@@ -422,6 +492,15 @@ def merge(live_cib_xml, desired, managed_names=None, remove_names=()):
     _replace_children(resources, kept_resources)
     _replace_children(constraints, kept)
     return ET.tostring(root, encoding="unicode")
+
+
+def _live_top(resources, name, default):
+    """The live top resource of package ``name`` (its runtime meta is carried over), else ``default``."""
+    top = resource_id(name)
+    for element in resources:
+        if element.get("id") == top:
+            return element
+    return default
 
 
 def _replace_children(parent, children):

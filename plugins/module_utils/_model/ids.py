@@ -9,6 +9,7 @@ object                          id                                     owner
 ==============================  =====================================  ==========================
 a package's top resource        ``fc.<package>``                       the package
 its members and constraints     ``fc.<package>.<part>``                the package
+an SNA link station (parallel)  ``fc.<package>.ls.<ls_name>``          the package
 switching pin (cmmodpkg -d)     ``fc-noswitch-<package>``              the package (package_state)
 runbook rule (temporary)        ``fc-runbook-<package>``               the package (a runbook)
 lock LUN fencing resource       ``fc.sbd-fencing``                     the cluster (lock_lun)
@@ -60,6 +61,37 @@ def fencing_part_id(part):
 def member_id(package, part):
     """Ids of a package's members and constraints: ``fc.<package>.<part>``."""
     return "{0}.{1}".format(resource_id(package), part)
+
+
+# --- SNA link stations started in parallel (issue 16) ------------------------------------
+# With ``sna.link_station_start: parallel`` each link station is a primitive of its own next to
+# the package's group (marked with the package like the group), ordered after the group by one
+# set constraint and colocated with it by another.
+LINK_STATION_PART = "ls."
+
+
+def link_station_id(package, ls_name):
+    """The primitive of one link station of a parallel SNA package: ``fc.<package>.ls.<ls_name>``."""
+    return member_id(package, LINK_STATION_PART + ls_name)
+
+
+def link_station_of(rid):
+    """``(package, ls_name)`` of a link station primitive id, or None for another id."""
+    kind, package = classify(rid)
+    prefix = member_id(package, LINK_STATION_PART) if kind == "package_part" else None
+    if not prefix or not rid.startswith(prefix) or len(rid) == len(prefix):
+        return None
+    return package, rid[len(prefix):]
+
+
+def link_station_order_id(package):
+    """The order constraint: the package's group, then every link station (a set, not sequential)."""
+    return member_id(package, "ls-order")
+
+
+def link_station_colocation_id(package):
+    """The colocation: every link station with the package's group."""
+    return member_id(package, "ls-with")
 
 
 def meta_set_id(package):

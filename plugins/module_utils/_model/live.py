@@ -107,8 +107,13 @@ def read_live(cib_xml):
     for top in resources if resources is not None else []:
         meta = _meta(top)
         name = meta.get(PACKAGE_ATTR) if meta.get(MARK_NAME) == MARK_VALUE else None
-        if name:
-            live.packages[name] = LivePackage(name=name, rid=top.get("id"), owner=meta.get(OWNER_ATTR))
+        part = name and classify(top.get("id"))[0] == "package_part"  # its own primitive (SNA link station)
+        if name and not part:
+            old = live.packages.get(name)
+            live.packages[name] = LivePackage(name=name, rid=top.get("id"), owner=meta.get(OWNER_ATTR),
+                                              sna=bool(old and old.sna))
+        elif name and name not in live.packages:
+            live.packages[name] = LivePackage(name=name, rid=resource_id(name), owner=meta.get(OWNER_ATTR))
         for element in top.iter():
             if element.get("id"):
                 live.ids[element.get("id")] = name

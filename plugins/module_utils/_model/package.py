@@ -528,7 +528,7 @@ def _cross_checks(p, prefix, packages, cluster, known):
             continue
         path = f.index(prefix, i)
         if pkg.sna is not None:
-            _sna_release_window(p, path, pkg, fencing)
+            _sna_release_window(p, path, pkg, fencing, _action_limit(cluster))
         _package_warnings(p, path, pkg, fencing)
 
 
@@ -557,9 +557,21 @@ def _find_cycle(by_name):
     return None
 
 
-def _sna_release_window(p, path, pkg, fencing):
+ENGINE_ACTIONS_MIN = 4  # Pacemaker's node-action-limit when unset or 0: twice the cores, at least 4
+
+
+def _action_limit(cluster):
+    """How many actions the engine runs at once on a node: the cluster's ``node-action-limit`` when it
+    sets one above 0, else the engine's smallest default (twice the cores, at least 4; the model does
+    not know the nodes' cores, so it counts with the least)."""
+    value = str(cluster.derived_properties().get("node-action-limit", "")).strip()
+    return int(value) if value.isdigit() and int(value) > 0 else ENGINE_ACTIONS_MIN
+
+
+def _sna_release_window(p, path, pkg, fencing, concurrency=None):
     """An SNA package's IP release window against its halt path: refused or warned (issue 16)."""
-    level, text = sna_kind.release_window_check(pkg.sna, pkg.ip_release_window, fencing, pkg.halt_timeout)
+    level, text = sna_kind.release_window_check(pkg.sna, pkg.ip_release_window, fencing, pkg.halt_timeout,
+                                                concurrency)
     if level == "error":
         p.error(f.join(path, "ip_release_window"), text)
     elif level == "warning":

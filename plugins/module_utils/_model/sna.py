@@ -26,13 +26,14 @@ from ansible_collections.failover.cluster.plugins.module_utils._sna_halt import 
 from . import fields as f
 
 SNA_KEYS = ("node", "port", "link_stations", "flavour", "daemon_path", "admin_path", "force_stale",
-            "force_stop_command", "environment", "timeouts")
+            "force_stop_command", "environment", "timeouts", "link_station_start")
 NODE_KEYS = ("fqcp_name", "node_id", "node_type")
 PORT_KEYS = ("port_name", "udp_port")
 LS_KEYS = ("ls_name", "remote_ip_host", "pu_name", "remote_udp_port")
 TIMEOUT_KEYS = ("start", "stop")
 FLAVOUR_NAMES = tuple(_CLI_FLAVOURS)  # the command-line layer's table (_sna_cli) is the one list
 FORCE_STALE = ("cluster", "fenced", "always", "never")
+LS_START = ("parallel", "sequential")  # link_station_start: own primitives started at once, or group members
 NODE_TIMEOUT = 120  # s, start and stop of the SNA node step (the control daemon and init_node)
 LS_TIMEOUT = 60  # s, start and stop of one link station step
 LS_STOP_WAIT = 10  # s the link station agent waits for an orderly stop before an immediate one
@@ -60,6 +61,12 @@ class Sna:
     environment: tuple = ()
     start_timeout: int = NODE_TIMEOUT
     stop_timeout: int = NODE_TIMEOUT
+    link_station_start: str = "parallel"
+
+    @property
+    def parallel(self):
+        """Link stations are primitives of their own, started and stopped at once (not group members)."""
+        return self.link_station_start == "parallel"
 
     @property
     def ls_names(self):
@@ -169,6 +176,8 @@ def read_sna(p, path, raw):
         check_link_stations(p, f.join(path, "link_stations"), raw["link_stations"])
     flavour = f.read_choice(p, f.join(path, "flavour"), raw.get("flavour"), FLAVOUR_NAMES, "snaplus2")
     force_stale = f.read_choice(p, f.join(path, "force_stale"), raw.get("force_stale"), FORCE_STALE, "cluster")
+    ls_start = f.read_choice(p, f.join(path, "link_station_start"), raw.get("link_station_start"), LS_START,
+                             "parallel")
     paths = {}
     for key in ("daemon_path", "admin_path"):
         value = raw.get(key)
@@ -189,7 +198,8 @@ def read_sna(p, path, raw):
     return Sna(node=dict(raw["node"]), port=dict(raw["port"]),
                link_stations=tuple(dict(ls) for ls in raw["link_stations"]), flavour=flavour,
                daemon_path=paths["daemon_path"], admin_path=paths["admin_path"], force_stale=force_stale,
-               force_stop_command=force_stop, environment=environment, start_timeout=start, stop_timeout=stop)
+               force_stop_command=force_stop, environment=environment, start_timeout=start, stop_timeout=stop,
+               link_station_start=ls_start)
 
 
 # ---------------------------------------------------------------------------------------
@@ -223,10 +233,12 @@ def port_step(sna):
 
 
 def link_station_steps(sna):
-    """The link stations, one step each, in the order given: started after the port, one after another.
+    """The link stations, one step each, in the order given.
 
-    This is the one place that decides how a package's link stations are activated (issue 16
-    changes it to start them in parallel).
+    ``link_station_start: sequential``: group members after the port, started one after another
+    (:func:`sna_steps` includes them). ``parallel`` (the default): primitives of their own that the
+    CIB compiler (``cib.compile_package``) orders after the whole group and colocates with it, so
+    they start at once after the port and stop at once before it.
     """
     return [{"name": LS_STEP_PREFIX + name, "agent": LS_AGENT,
              "params": _common(sna) + [("ls_name", name), ("stop_timeout", LS_STOP_WAIT)],
@@ -234,12 +246,14 @@ def link_station_steps(sna):
 
 
 def sna_steps(sna):
-    """Every step of the SNA gateway after its IP, in run order: node, port, link stations."""
-    return [node_step(sna), port_step(sna)] + link_station_steps(sna)
+    """The steps of the SNA gateway that are members of the package's group, in run order: node, port
+    and - only with ``link_station_start: sequential`` - the link stations."""
+    return [node_step(sna), port_step(sna)] + ([] if sna.parallel else link_station_steps(sna))
 
 
 def step_names(sna):
-    return [step["name"] for step in sna_steps(sna)]
+    """Names of every SNA step (group members or not): no resource of the package may take them."""
+    return [step["name"] for step in [node_step(sna), port_step(sna)] + link_station_steps(sna)]
 
 
 def definitions(sna, ip_address):
@@ -249,15 +263,18 @@ def definitions(sna, ip_address):
             "link_stations": [dict(ls) for ls in sna.link_stations]}
 
 
-def release_window_check(sna, release_window, fencing, halt_timeout=None):
-    """``(level, text)``: does the IP's release window cover this package's halt path (link stations
-    one after another today - they are group members -, then the port, the SNA node, the IP)?
+def release_window_check(sna, release_window, fencing, halt_timeout=None, concurrency=None):
+    """``(level, text)``: does the IP's release window cover this package's halt path (the link
+    stations - at once with ``link_station_start: parallel``, one after another as group members with
+    ``sequential`` -, then the port, the SNA node, the IP)? ``concurrency``: how many actions the engine
+    runs at once on a node (``node-action-limit``; None: unbounded), so parallel stops come in waves.
     ``level`` ok | warning | error (``_sna_halt.check_release_window``). A window of 0 is the
     operator's explicit choice of speed over the window: not checked."""
     if not release_window:
         return "ok", ""
     default_stop = halt_timeout or 60  # cib.py: a step without its own stop timeout
     level, text = check_release_window(release_window, len(sna.ls_names), LS_STOP_WAIT, default_stop,
-                                       sna.stop_timeout, parallel=False, fencing=fencing)
+                                       sna.stop_timeout, parallel=sna.parallel,
+                                       concurrency=concurrency if sna.parallel else None, fencing=fencing)
     prefix = "ip_release_window: "
     return level, text[len(prefix):] if text.startswith(prefix) else text

@@ -57,6 +57,27 @@ def test_mac_restriction_reads_the_neighbour_table(gateways, snahost, tmp_path):
     assert pu["owner_mac"] == "02:00:00:00:00:aa" and pu["allowed_macs"] == "02:00:00:00:00:aa"
 
 
+def test_a_pu_the_host_operator_made_unavailable_is_refused_until_accepted(gateways, snahost):
+    """Issue 16: the remote host refuses one PU (``refuse=yes`` or ``snahost refuse``); the gateway's
+    start_ls fails with the product's code; ``snahost accept`` lets the next activation through."""
+    host = snahost("--pu", "HAPU,refuse=yes", "--pu", "OTHERPU")
+    gw = gateways()
+    gw.setup(host.port, start_ls=False)
+    assert host.query()["refuse_activation"] == "YES"
+    refused = gw.admin("start_ls, ls_name=HALS")
+    assert rcs(refused) == ("UNSUCCESSFUL", "PU_NOT_AVAILABLE")
+    assert "PU HAPU is not available for activation" in refused.err
+    assert gw.query_ls()["last_error"] == "PU_NOT_AVAILABLE"
+    assert host.query()["pu_state"] == "INACTIVE" and host.query()["activations"] == "0"
+    accepted = host.cli("accept", "pu_name=HAPU")
+    assert accepted.rc == 0 and "refuse_activation           = NO" in accepted.out
+    assert gw.admin("start_ls, ls_name=HALS").rc == 0
+    assert host.query()["pu_state"] == "ACTIVE" and host.query()["activations"] == "1"
+    # refusing new activations leaves the active session alone
+    assert host.cli("refuse", "pu_name=HAPU").rc == 0
+    assert host.query()["pu_state"] == "ACTIVE" and host.query()["refuse_activation"] == "YES"
+
+
 def test_unknown_pu(gateways, snahost):
     host = snahost("--pu", "HAPU")
     gw = gateways()

@@ -55,8 +55,10 @@ HELD = ("ACTIVE", PENDING)  # states in which a PU belongs to one node
 
 
 class PU:
-    def __init__(self, name: str, addresses=(), macs=(), description: str = "", act_delay: float | None = None):
+    def __init__(self, name: str, addresses=(), macs=(), description: str = "", act_delay: float | None = None,
+                 refuse: bool = False):
         self.name = name
+        self.refuse = refuse  # the host's operator keeps the PU unavailable: every ACTPU is refused
         self.act_delay = act_delay  # None: the host's delay
         self.allowed_addresses = [ipaddress.ip_network(a.strip(), strict=False) for a in addresses if a.strip()]
         self.allowed_macs = {m.strip().lower() for m in macs if m.strip()}
@@ -93,6 +95,7 @@ class PU:
             "allowed_macs": " ".join(sorted(self.allowed_macs)) or "ANY",
             "description": self.description,
             "act_delay": "" if self.act_delay is None else f"{self.act_delay:g}",
+            "refuse_activation": "YES" if self.refuse else "NO",
         }
 
 
@@ -197,6 +200,8 @@ class Host:
             answer("REFUSED", "UNKNOWN_PU", f"no PU {msg.get('pu')} on this host")
             return
         sense, message, mac = self._refusal(pu, addr)
+        if pu.refuse and not sense:
+            sense, message = "PU_NOT_AVAILABLE", f"PU {pu.name} is not available for activation at the remote host"
         if sense:
             log.info("ACTPU %s from %s refused: %s", pu.name, addr, sense)
             answer("REFUSED", sense, message)
@@ -332,6 +337,14 @@ class Host:
             if op == "query":
                 pus = [self.pus[name]] if name else list(self.pus.values())
                 return {"ok": True, "objects": [pu.query() for pu in pus]}
+            if op in ("refuse", "accept") and name:
+                # the host operator makes a PU unavailable (every new ACTPU refused; a session already
+                # active stays) or available again
+                pu = self.pus[name]
+                pu.refuse = op == "refuse"
+                log.info("PU %s: activations %s", pu.name, "refused" if pu.refuse else "accepted")
+                self._write_status()
+                return {"ok": True, "objects": [pu.query()]}
             if op == "release" and name:
                 pu = self.pus[name]
                 if pu.state in HELD:
@@ -385,9 +398,9 @@ def _split_list(value: str) -> list[str]:
 
 
 def parse_pu_option(spec: str) -> PU:
-    """``NAME[,address=A][,mac=M][,description=D]`` (address and mac may repeat)."""
+    """``NAME[,address=A][,mac=M][,description=D][,act_delay=S][,refuse=yes]`` (address and mac may repeat)."""
     name, *rest = spec.split(",")
-    addresses, macs, desc, delay = [], [], "", None
+    addresses, macs, desc, delay, refuse = [], [], "", None, False
     for item in rest:
         key, _sep, value = item.partition("=")
         if key == "address":
@@ -398,9 +411,19 @@ def parse_pu_option(spec: str) -> PU:
             desc = value
         elif key == "act_delay":
             delay = _delay(value, f"--pu {spec}")
+        elif key == "refuse":
+            refuse = _yes(value, f"--pu {spec}")
         else:
             raise ValueError(f"--pu {spec}: unknown item {item}")
-    return PU(name.strip(), addresses, macs, desc, delay)
+    return PU(name.strip(), addresses, macs, desc, delay, refuse)
+
+
+def _yes(value, where: str) -> bool:
+    if str(value).strip().lower() in ("yes", "true", "1"):
+        return True
+    if str(value).strip().lower() in ("no", "false", "0", ""):
+        return False
+    raise ValueError(f"{where}: refuse {value!r} is not yes or no")
 
 
 def _delay(value, where: str) -> float:
@@ -425,6 +448,7 @@ def load_config(path: Path) -> tuple[dict, list[PU]]:
             _split_list(parser[section].get("allowed_macs", "")),
             parser[section].get("description", ""),
             _delay(parser[section]["act_delay"], f"[{section}]") if parser[section].get("act_delay") else None,
+            _yes(parser[section].get("refuse", "no"), f"[{section}]"),
         )
         for section in parser.sections()
         if section.lower().startswith("pu ")
@@ -471,6 +495,8 @@ def main(prog: str, argv: list[str]) -> int:
     for name, text in (
         ("query", "print PUs as key = value blocks"),
         ("release", "force a PU free (admin)"),
+        ("refuse", "refuse every new activation of a PU (the host operator makes it unavailable)"),
+        ("accept", "accept activations of a PU again"),
         ("stop", "stop the running snahost"),
     ):
         p = sub.add_parser(name, help=text)

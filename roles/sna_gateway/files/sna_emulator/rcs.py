@@ -47,6 +47,7 @@ SECONDARY = {
     "ADDRESS_NOT_ALLOWED": ("UNSUCCESSFUL", "the remote host does not allow this source address for the PU"),
     "MAC_NOT_ALLOWED": ("UNSUCCESSFUL", "the remote host does not allow this source MAC address for the PU"),
     "UNKNOWN_PU": ("UNSUCCESSFUL", "the remote host has no such PU"),
+    "PU_NOT_AVAILABLE": ("UNSUCCESSFUL", "the remote host refuses to activate the PU (made unavailable there)"),
 }
 
 

@@ -39,7 +39,8 @@ def role_vars(**extra):
 def role_entry(**extra):
     v = role_vars(**extra)
     options = {k: v[k] for k in ("flavour", "daemon_path", "admin_path", "force_stale", "force_stop_command",
-                                 "environment", "timeouts", "failback_policy", "auto_run", "ip_release_window")}
+                                 "environment", "timeouts", "link_station_start", "failback_policy", "auto_run",
+                                 "ip_release_window")}
     return gateway_entry(v["package_name"], v["nodes"], v["ip"], v["node"], v["port"], v["link_stations"], options)
 
 
@@ -61,7 +62,7 @@ def xml(spec):
 def test_the_sna_entry_compiles_to_what_the_role_built_in_jinja(variant):
     extra = FIXTURE["all_options_vars"] if variant == "all_options" else {}
     old = xml(old_role_package(FIXTURE[variant], **extra))
-    new = xml(role_entry(**extra))
+    new = xml(role_entry(sna_gateway_link_station_start="sequential", **extra))
     assert new == old
     members = [m.split('"')[0] for m in new.split('<primitive id="')[1:]]
     assert members == ["fc.sna.ip0", "fc.sna.res.node", "fc.sna.res.port", "fc.sna.res.ls_HALS1",
@@ -94,7 +95,7 @@ def with_sna(**change):
 
 
 def test_an_sna_entry_and_a_package_that_depends_on_it_in_one_list():
-    packages, _warnings = build_packages([ENTRY, APP], CLUSTER)
+    packages, _warnings = build_packages([with_sna(link_station_start="sequential"), APP], CLUSTER)
     sna = packages[0]
     assert [r.name for r in sna.resources] == ["node", "port", "ls_HALS1", "ls_HALS2"]
     assert {r.stage for r in sna.resources} == {"after_ips"}
@@ -107,9 +108,15 @@ def test_an_sna_entry_and_a_package_that_depends_on_it_in_one_list():
 
 
 def test_own_resources_come_after_the_sna_steps():
-    entry = dict(ENTRY, resources=[{"name": "mq", "agent": "systemd:mq.service", "stage": "after_ips"}])
-    packages, _warnings = build_packages([entry], CLUSTER)
+    own = [{"name": "mq", "agent": "systemd:mq.service", "stage": "after_ips"}]
+    packages, _warnings = build_packages([dict(with_sna(link_station_start="sequential"), resources=own)], CLUSTER)
     assert [r.name for r in packages[0].resources] == ["node", "port", "ls_HALS1", "ls_HALS2", "mq"]
+    # parallel (the default): the link stations are not group members; their step names stay taken
+    packages, _warnings = build_packages([dict(ENTRY, resources=own)], CLUSTER)
+    assert [r.name for r in packages[0].resources] == ["node", "port", "mq"]
+    taken = dict(ENTRY, resources=[dict(own[0], name="ls_HALS1")])
+    assert errors(taken) == ["packages[0].resources[0].name: ls_HALS1 is the name of a step of the SNA gateway "
+                             "(sna); choose another name"]
 
 
 @pytest.mark.parametrize(
@@ -147,7 +154,9 @@ def test_own_resources_come_after_the_sna_steps():
         ([with_sna(timeouts={"begin": 5})], "packages[0].sna.timeouts.begin: unknown field (allowed: start, stop)"),
         ([with_sna(lu_name="X")],
          "packages[0].sna.lu_name: unknown field (allowed: admin_path, daemon_path, environment, flavour, "
-         "force_stale, force_stop_command, link_stations, node, port, timeouts)"),
+         "force_stale, force_stop_command, link_station_start, link_stations, node, port, timeouts)"),
+        ([with_sna(link_station_start="wave")],
+         "packages[0].sna.link_station_start: 'wave' is not one of parallel, sequential"),
         ([{"package_name": "pkgA", "ip": [{"ip_address": "198.51.100.50"}], "sna": {"node": SNA["node"]}}],
          "packages[0].sna.port: is required"),
         ([dict(ENTRY, ip=[])],
@@ -265,18 +274,36 @@ def many_link_stations(count):
 def test_the_release_window_is_checked_against_the_halt_path():
     """Issue 16: without fencing, a cut-off holder halts link stations, port, node and IP while the
     survivor waits the IP's release window; the model computes that path and says when it is too long."""
-    _packages, warnings = build_packages([ENTRY], CLUSTER)
+    _packages, warnings = build_packages([with_sna(link_station_start="sequential")], CLUSTER)
     window = [w for w in warnings if w.startswith("packages[0].ip_release_window:")]
     assert len(window) == 1 and "usual halt of 1.05 s but not its worst case" in window[0], warnings
     assert "2 link station(s) stopping one after another" in window[0]
     # 16 link stations one after another: the usual halt alone outlasts the default window of 3 s
-    found = errors(many_link_stations(16))
+    sixteen = many_link_stations(16)
+    found = errors(dict(sixteen, sna=dict(sixteen["sna"], link_station_start="sequential")))
     assert any(e.startswith("packages[0].ip_release_window: 3 s is shorter than the package's usual halt of 4.55 s")
                for e in found), found
     # a longer window is accepted; a window of 0 is the operator's explicit choice (not checked)
     build_packages([dict(many_link_stations(16), ip_release_window=5)], CLUSTER)
+    # in parallel (the default) link stations stop in waves of the engine's action limit per node (at
+    # least 4 when the cluster sets none): 16 in 4 waves fit the default window, 64 in 16 waves do not
+    _packages, warnings = build_packages([many_link_stations(16)], CLUSTER)
+    window = [w for w in warnings if w.startswith("packages[0].ip_release_window:")]
+    assert len(window) == 1 and "usual halt of 1.55 s but not its worst case" in window[0], warnings
+    assert "16 link station(s) stopping in parallel, 4 wave(s)" in window[0]
+    assert any("usual halt of 4.55 s" in e and "16 wave(s)" in e for e in errors(many_link_stations(64)))
+    # a cluster that lets the engine run 64 actions per node stops them in one wave
+    roomy = dict(CLUSTER, properties={"node-action-limit": "64"})
+    _packages, warnings = build_packages([many_link_stations(64)], roomy)
+    assert any("usual halt of 0.8 s but not its worst case" in w for w in warnings), warnings
     _packages, warnings = build_packages([dict(many_link_stations(64), ip_release_window=0)], CLUSTER)
     assert not [w for w in warnings if "ip_release_window" in w]
+
+
+def errors_in(cluster, *specs):
+    with pytest.raises(SpecError) as exc:
+        build_packages(list(specs), cluster)
+    return exc.value.errors
 
 
 def test_with_fencing_the_release_window_does_not_apply():
