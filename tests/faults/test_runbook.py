@@ -157,14 +157,14 @@ def _watch_script(reached, middle, timeout, negate=False):
 
 def wait_middle_target(lab, node, timeout=90):
     """Block until the target ``node`` has started the package's IP but not its last link station."""
-    script = _watch_script(started_on("fc.sna.ip0", node), started_on("fc.sna.ls.HALS4", node), timeout,
+    script = _watch_script(started_on("fc.sna.ip0", node), started_on("fc.sna.res.ls_HALS4", node), timeout,
                            negate=True)
     return lab.sh(node, script, timeout=timeout + 30).stdout.strip()
 
 
 def wait_middle_source(lab, node, timeout=90):
     """Block until the source ``node`` has stopped the last link station but still holds the IP."""
-    script = _watch_script('<resource id="fc.sna.ls.HALS4"[^>]*role="Stopped"', started_on("fc.sna.ip0", node),
+    script = _watch_script('<resource id="fc.sna.res.ls_HALS4"[^>]*role="Stopped"', started_on("fc.sna.ip0", node),
                            timeout)
     return lab.sh(node, script, timeout=timeout + 30).stdout.strip()
 

@@ -2,8 +2,8 @@
 
 Lab: lab/specs/demo.yml (node1, node2, qs = corosync-qnetd, mainframe = the emulated remote SNA
 host and the probe), provisioned with inventories/lab, but the package carries 32 link stations
-(HALS1-32 to the mainframe's PUs HAPU1-32), started and stopped in parallel (the default
-``link_station_start``). The remote host still reaches both sides: the cut-off holder must halt
+(HALS1-32 to the mainframe's PUs HAPU1-32), started and stopped in parallel
+(``link_station_start: parallel``). The remote host still reaches both sides: the cut-off holder must halt
 the whole package (32 link stations, port, node, IP) within the IP's release window, so that the
 probe never sees the IP answered from two nodes or a PU owned by two, as the 4-link-station test
 (test_quorum_server.py) asserts.
@@ -33,6 +33,7 @@ def lab(tmp_path_factory):
         "sna_gateway_link_stations": [
             {"ls_name": f"HALS{i}", "remote_ip_host": "198.51.100.14", "pu_name": f"HAPU{i}",
              "remote_udp_port": 12000} for i in range(1, COUNT + 1)],
+        "sna_gateway_link_station_start": "parallel",
         "sna_gateway_emulated_pus": [{"name": pu, "allowed_addresses": ["198.51.100.50"]} for pu in PUS],
     }))
     yield from lab_for_module(PREFIX, work, ROOT / "lab" / "specs" / "demo.yml", (extra,), PUS)

@@ -43,11 +43,11 @@ pytestmark = [pytest.mark.lab, pytest.mark.slow,
 
 APP = {"package_name": "app", "services": [{"service_name": "main", "service_cmd": "/bin/sleep infinity"}],
        "dependencies": [{"dependency_name": "sna", "dependency_condition": "up", "dependency_location": "same_node"}]}
-# SNA_KIND_LS_START=sequential runs the same test with the link stations as group members
-LS_START = os.environ.get("SNA_KIND_LS_START", "parallel")
+# SNA_KIND_LS_START=parallel runs the same test with the link stations as resources of their own
+LS_START = os.environ.get("SNA_KIND_LS_START", "sequential")
 EXTRA = {"packages_list": ["{{ lab_sna_package | combine({'sna': {'link_station_start': '%s'}}, recursive=True) }}"
                            % LS_START, APP]}
-# parallel (sna.link_station_start's default): the link stations are resources of their own
+# sequential (sna.link_station_start's default): the link stations are members of the group
 LS_IDS = {"parallel": "fc.sna.ls.HALS{0}", "sequential": "fc.sna.res.ls_HALS{0}"}[LS_START]
 SNA_MEMBERS = ["fc.sna.ip0", "fc.sna.res.node", "fc.sna.res.port"] + [LS_IDS.format(k) for k in (1, 2, 3, 4)]
 

@@ -3,7 +3,7 @@
 One 3-node lab with a quorum server (tests/faults/specs/runbook_3node.yml: node1, node2, node3,
 qs, mainframe), the emulated remote host on the mainframe with 32 PUs, and one run of
 playbooks/provision.yml with a package ``sna`` of 32 link stations (candidates node1 and node2;
-``sna.link_station_start`` left at its default, parallel). Then, on the same lab:
+``sna.link_station_start: parallel``). Then, on the same lab:
 
 1. **planned failover** (the package_switch module) to the other candidate: every PU ACTIVE for
    the new owner at the remote host; the remote host, sampled during the switch, never shows
@@ -57,7 +57,7 @@ PACKAGE = {
     "sna": {"node": {"fqcp_name": "APPN.GWNODE"}, "port": {"port_name": "HAPORT", "udp_port": 12000},
             "link_stations": [{"ls_name": ls, "remote_ip_host": REMOTE, "pu_name": pu, "remote_udp_port": 12000}
                               for ls, pu in zip(LS, PUS, strict=True)],
-            "force_stale": "cluster"},
+            "force_stale": "cluster", "link_station_start": "parallel"},
 }
 EXTRA = {"packages_list": [PACKAGE],
          "sna_gateway_emulated_pus": [{"name": pu, "allowed_addresses": ["198.51.100.50"]} for pu in PUS]}

@@ -61,7 +61,7 @@ class Sna:
     environment: tuple = ()
     start_timeout: int = NODE_TIMEOUT
     stop_timeout: int = NODE_TIMEOUT
-    link_station_start: str = "parallel"
+    link_station_start: str = "sequential"
 
     @property
     def parallel(self):
@@ -177,7 +177,7 @@ def read_sna(p, path, raw):
     flavour = f.read_choice(p, f.join(path, "flavour"), raw.get("flavour"), FLAVOUR_NAMES, "snaplus2")
     force_stale = f.read_choice(p, f.join(path, "force_stale"), raw.get("force_stale"), FORCE_STALE, "cluster")
     ls_start = f.read_choice(p, f.join(path, "link_station_start"), raw.get("link_station_start"), LS_START,
-                             "parallel")
+                             "sequential")
     paths = {}
     for key in ("daemon_path", "admin_path"):
         value = raw.get(key)
@@ -235,8 +235,8 @@ def port_step(sna):
 def link_station_steps(sna):
     """The link stations, one step each, in the order given.
 
-    ``link_station_start: sequential``: group members after the port, started one after another
-    (:func:`sna_steps` includes them). ``parallel`` (the default): primitives of their own that the
+    ``link_station_start: sequential`` (the default): group members after the port, started one after
+    another (:func:`sna_steps` includes them). ``parallel``: primitives of their own that the
     CIB compiler (``cib.compile_package``) orders after the whole group and colocates with it, so
     they start at once after the port and stop at once before it.
     """

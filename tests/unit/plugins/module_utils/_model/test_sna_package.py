@@ -111,8 +111,8 @@ def test_own_resources_come_after_the_sna_steps():
     own = [{"name": "mq", "agent": "systemd:mq.service", "stage": "after_ips"}]
     packages, _warnings = build_packages([dict(with_sna(link_station_start="sequential"), resources=own)], CLUSTER)
     assert [r.name for r in packages[0].resources] == ["node", "port", "ls_HALS1", "ls_HALS2", "mq"]
-    # parallel (the default): the link stations are not group members; their step names stay taken
-    packages, _warnings = build_packages([dict(ENTRY, resources=own)], CLUSTER)
+    # parallel: the link stations are not group members; their step names stay taken
+    packages, _warnings = build_packages([dict(with_sna(link_station_start="parallel"), resources=own)], CLUSTER)
     assert [r.name for r in packages[0].resources] == ["node", "port", "mq"]
     taken = dict(ENTRY, resources=[dict(own[0], name="ls_HALS1")])
     assert errors(taken) == ["packages[0].resources[0].name: ls_HALS1 is the name of a step of the SNA gateway "
@@ -285,18 +285,22 @@ def test_the_release_window_is_checked_against_the_halt_path():
                for e in found), found
     # a longer window is accepted; a window of 0 is the operator's explicit choice (not checked)
     build_packages([dict(many_link_stations(16), ip_release_window=5)], CLUSTER)
-    # in parallel (the default) link stations stop in waves of the engine's action limit per node (at
-    # least 4 when the cluster sets none): 16 in 4 waves fit the default window, 64 in 16 waves do not
-    _packages, warnings = build_packages([many_link_stations(16)], CLUSTER)
+    # in parallel link stations stop in waves of the engine's action limit per node (at least 4 when
+    # the cluster sets none): 16 in 4 waves fit the default window, 64 in 16 waves do not
+    def parallel(count):
+        entry = many_link_stations(count)
+        return dict(entry, sna=dict(entry["sna"], link_station_start="parallel"))
+
+    _packages, warnings = build_packages([parallel(16)], CLUSTER)
     window = [w for w in warnings if w.startswith("packages[0].ip_release_window:")]
     assert len(window) == 1 and "usual halt of 1.55 s but not its worst case" in window[0], warnings
     assert "16 link station(s) stopping in parallel, 4 wave(s)" in window[0]
-    assert any("usual halt of 4.55 s" in e and "16 wave(s)" in e for e in errors(many_link_stations(64)))
+    assert any("usual halt of 4.55 s" in e and "16 wave(s)" in e for e in errors(parallel(64)))
     # a cluster that lets the engine run 64 actions per node stops them in one wave
     roomy = dict(CLUSTER, properties={"node-action-limit": "64"})
-    _packages, warnings = build_packages([many_link_stations(64)], roomy)
+    _packages, warnings = build_packages([parallel(64)], roomy)
     assert any("usual halt of 0.8 s but not its worst case" in w for w in warnings), warnings
-    _packages, warnings = build_packages([dict(many_link_stations(64), ip_release_window=0)], CLUSTER)
+    _packages, warnings = build_packages([dict(parallel(64), ip_release_window=0)], CLUSTER)
     assert not [w for w in warnings if "ip_release_window" in w]
 
 

@@ -1,6 +1,6 @@
 """Issue 16: the link stations of an SNA package started in parallel (``sna.link_station_start``).
 
-``parallel`` (the default) compiles each link station to a primitive of its own next to the
+``parallel`` compiles each link station to a primitive of its own next to the
 package's group, an order constraint (the group, then a non-sequential set of the link stations)
 and a colocation of that set with the group; ``sequential`` keeps them as group members. Both are
 owned by the package: listed, replaced by a re-apply and removed with it.
@@ -35,6 +35,7 @@ SNA = {
     "port": {"port_name": "HAPORT", "udp_port": 12000},
     "link_stations": [{"ls_name": "LS%d" % i, "remote_ip_host": "198.51.100.14", "pu_name": "PU%d" % i}
                       for i in range(1, 4)],
+    "link_station_start": "parallel",  # sequential is the default
 }
 ENTRY = {"package_name": "gw", "ip": [{"ip_address": "198.51.100.50"}], "sna": SNA}
 LS_IDS = ["fc.gw.ls.LS1", "fc.gw.ls.LS2", "fc.gw.ls.LS3"]
