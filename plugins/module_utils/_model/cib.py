@@ -206,6 +206,9 @@ def compile_package(pkg, cluster):
     if pkg.script:
         script(top + ".ext", pkg.script)
 
+    guard = monitoring.fail_fast_guard(pkg, cluster)  # node_fail_fast_enabled on a subnet failure: last member
+    if guard:
+        _primitive(group, *guard)
     return CompiledPackage(name=pkg.name, resource=root, constraints=_constraints(pkg, cluster, top),
                            monitors=monitoring.subnet_monitors(pkg, cluster))
 

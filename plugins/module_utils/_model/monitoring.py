@@ -342,18 +342,27 @@ def _read_generic_resources(p, path, raw):
     return result
 
 
-def cross_check(p, prefix, packages):
+def fencing_configured(cluster):
+    """Whether the cluster can reset a node (stonith-enabled, i.e. a lock LUN with SBD)."""
+    if cluster is None:
+        return False
+    value = cluster.derived_properties().get("stonith-enabled", "false").lower()
+    return value in ("true", "yes", "1", "on")
+
+
+def cross_check(p, prefix, packages, cluster=None):
     """One generic resource name is one attribute: every package that names it must agree on
     whether it is simple or extended (a value cannot be both ``up`` and a number). Also warns where
-    node_fail_fast_enabled meets a monitored subnet (not reset on a subnet failure)."""
+    node_fail_fast_enabled meets a monitored subnet in a cluster without fencing (the package moves,
+    the node is not reset); with fencing the package gets a subnet guard (:func:`fail_fast_guard`)."""
     kinds = {}
     for i, pkg in enumerate(packages):
         if pkg is None:
             continue
-        if pkg.node_fail_fast and pkg.monitored_subnets:
+        if pkg.node_fail_fast and pkg.monitored_subnets and not fencing_configured(cluster):
             p.warn(f.join(f.index(prefix, i), "node_fail_fast_enabled"),
-                   "a monitored subnet failure moves the package but does not reset the node (Serviceguard resets it); "
-                   "node_fail_fast_enabled acts on the package's own resources only")
+                   "the cluster has no fencing (no lock LUN): a monitored subnet failure moves the package but cannot "
+                   "reset the node as Serviceguard does")
         for k, res in enumerate(pkg.generic_resources):
             path = f.join(f.index(f.join(f.index(prefix, i), "generic_resources"), k), "generic_resource_up_criteria")
             kind = "simple" if res.up_criteria is None else "extended"
@@ -424,6 +433,28 @@ def subnet_constraints(pkg, top):
                                                 "operation": "ne", "value": node})
         result.append(location)
     return result
+
+
+GUARD_AGENT = "ocf:failover:subnet_guard"
+
+
+def fail_fast_guard(pkg, cluster):
+    """node_fail_fast_enabled on a monitored subnet failure, when the cluster can fence: the package's
+    last member ``fc.<package>.netguard`` (``ocf:failover:subnet_guard``) whose stop fails while one of
+    the package's subnet monitor attributes is 0 on the node, with ``on-fail=fence`` on the stop. A subnet
+    failure on the holder makes the location rule stop the package there; the guard is stopped first,
+    fails, and the node is reset instead of the package being halted. ``(rid, agent, params, meta, ops)``
+    for the compiler, or None."""
+    if not (pkg.node_fail_fast and pkg.monitored_subnets and fencing_configured(cluster)):
+        return None
+    watched = []
+    for net in pkg.monitored_subnets:
+        watched.append(net.attribute)
+        if net.ip_monitor is not None:
+            watched.append(net.ip_monitor.attribute)
+    ops = [("start", "0s", "20s", None), ("stop", "0s", "20s", "fence"), ("monitor", "10s", "20s", None)]
+    return (ids.member_id(pkg.name, "netguard"), GUARD_AGENT, [("attributes", " ".join(watched))],
+            [("migration-threshold", 1)], ops)
 
 
 def subnet_monitors(pkg, cluster):

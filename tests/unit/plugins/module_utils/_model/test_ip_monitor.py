@@ -149,3 +149,46 @@ def test_transport_keeps_the_ping_clone():
     plan = apply.Plan(LIVE, {"web": back})
     assert "resources/" + PING in plan.changes["added"]
     assert "constraints/" + PING + "-not-node3" in plan.changes["added"]
+
+
+# --- node_fail_fast_enabled on a subnet failure --------------------------------------------
+def fenced_cluster(ip_monitor=()):
+    return build_cluster({"name": "lab", "nodes": NODES[:2], "ip_monitor": list(ip_monitor),
+                          "lock_lun": {"devices": ["/dev/lab/lock0"], "watchdog": None,
+                                       "allow_no_watchdog": True}})[0]
+
+
+def group_of(specs, c):
+    return ET.fromstring(compile_packages(specs, c).to_xml()).find("resources/group")
+
+
+def test_with_fencing_a_fail_fast_package_gets_the_subnet_guard_last():
+    c = fenced_cluster([{"subnet": DATA, "polling_targets": ["203.0.113.1"]}])
+    _packages, warnings = pk_build([pkg(node_fail_fast_enabled=True)], c)
+    assert not [w for w in warnings if "node_fail_fast_enabled" in w]
+    group = group_of([pkg(node_fail_fast_enabled=True)], c)
+    guard = list(group.iter("primitive"))[-1]  # the last member: stopped first
+    assert guard.get("id") == "fc.web.netguard"
+    assert (guard.get("class"), guard.get("provider"), guard.get("type")) == ("ocf", "failover", "subnet_guard")
+    params = {n.get("name"): n.get("value") for n in guard.find("instance_attributes")}
+    assert params == {"attributes": "fc-subnet-203-0-113-0-24 " + PING}
+    ops = {o.get("name"): o.get("on-fail") for o in guard.find("operations")}
+    assert ops == {"start": None, "stop": "fence", "monitor": None}
+
+
+def test_no_guard_without_fail_fast_or_without_subnets():
+    c = fenced_cluster()
+    assert group_of([pkg()], c).find("primitive[@id='fc.web.netguard']") is None
+    plain = pkg(node_fail_fast_enabled=True)
+    plain.pop("monitored_subnet")
+    assert group_of([plain], c).find("primitive[@id='fc.web.netguard']") is None
+    # link level only: the guard watches the link monitor's attribute
+    guard = group_of([pkg(node_fail_fast_enabled=True)], c).find("primitive[@id='fc.web.netguard']")
+    assert {n.get("name"): n.get("value") for n in guard.find("instance_attributes")} == {
+        "attributes": "fc-subnet-203-0-113-0-24"}
+
+
+def pk_build(specs, c):
+    from ansible_collections.failover.cluster.plugins.module_utils._model import package as pk
+
+    return pk.build_packages(specs, c)
