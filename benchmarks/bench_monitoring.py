@@ -11,7 +11,7 @@ package ``netpkg`` (relocatable IP 203.0.113.50, ``monitored_subnet: [203.0.113.
 manual). Then, with ``cibadmin`` and no collection code, the bare engine's equivalent: a group
 ``bare`` (IPaddr2 203.0.113.60, stickiness) with a hand-written ``ocf:heartbeat:ethmonitor`` clone
 on the data interface and an ``ocf:pacemaker:ping`` clone with the same settings as the
-collection's (every 2 s, 2 echo requests, 1 s wait, 2000 ms dampening), and one location rule
+collection's defaults (every 2 s, 2 echo requests 0.2 s apart, 1 s wait, 2600 ms dampening), and one location rule
 (-INFINITY where either attribute is missing or below 1).
 
 Both services run on the same node; each event fails the LAN for both at once:
@@ -79,7 +79,7 @@ def bare_xml(interface):
         f'</operations></primitive></clone>',
         f'<clone id="bare-ping"><meta_attributes id="bare-ping-meta">{nv("bare-ping-meta", [("interleave", "true")])}'
         f'</meta_attributes><primitive id="bare-ping-mon" class="ocf" provider="pacemaker" type="ping">'
-        f'<instance_attributes id="bare-ping-p">{nv("bare-ping-p", [("host_list", TARGET), ("name", "bare-ping"), ("multiplier", "1"), ("attempts", "2"), ("timeout", "1"), ("dampen", "2000ms"), ("use_fping", "0")])}'  # noqa: E501
+        f'<instance_attributes id="bare-ping-p">{nv("bare-ping-p", [("host_list", TARGET), ("name", "bare-ping"), ("multiplier", "1"), ("attempts", "2"), ("timeout", "1"), ("dampen", "2600ms"), ("use_fping", "0"), ("options", "-i 0.2")])}'  # noqa: E501
         f'</instance_attributes><operations><op id="bare-ping-mon-2s" name="monitor" interval="2000ms" timeout="12s"/>'
         f'</operations></primitive></clone>',
         f'<group id="bare"><meta_attributes id="bare-meta">{nv("bare-meta", [("resource-stickiness", "10000")])}'

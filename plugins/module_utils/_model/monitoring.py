@@ -56,7 +56,12 @@ IP_MONITOR_KEYS = ("subnet", "polling_targets", "polling_interval", "detection_t
 PING_AGENT = ("ocf", "pacemaker", "ping")
 PING_ATTEMPTS = 2  # echo requests per target and poll: one lost echo is not a failure
 PING_TIMEOUT = 1  # s, wait for the last reply
-PING_RUN_MS = ((PING_ATTEMPTS - 1) + PING_TIMEOUT) * 1000  # one poll of a silent target (ping -c 2 -W 1)
+PING_GAP_MS = 200  # between the echo requests of one poll (ping -i 0.2, the agent's options)
+PING_OK_MS = (PING_ATTEMPTS - 1) * PING_GAP_MS  # one poll of an answering target
+PING_RUN_MS = PING_OK_MS + PING_TIMEOUT * 1000  # one poll of a silent target (ping -c 2 -i 0.2 -W 1)
+# Pacemaker starts a recurring monitor's interval when the previous run ends: a target that falls
+# silent right after an answered poll is seen after the interval, that poll and one silent poll.
+PING_CYCLE_MS = PING_OK_MS + PING_RUN_MS
 IP_POLLING_INTERVAL = 2000  # ms; Serviceguard's NETWORK_POLLING_INTERVAL default
 IP_DETECTION_TIME = 6000  # ms; poll wait + silent poll + 2 s dampening (see docs/monitoring.md)
 IP_DETECTION_MAX = 300000
@@ -179,7 +184,7 @@ class IpMonitor:
     def dampen_ms(self):
         """What the ping agent's dampening adds so that the worst case (a target falls silent just after a
         poll: wait for the next poll, the silent poll itself, then the dampening) is the detection time."""
-        return self.detection_time - self.polling_interval - PING_RUN_MS
+        return self.detection_time - self.polling_interval - PING_CYCLE_MS
 
     def to_dict(self):
         return {"subnet": self.subnet, "polling_targets": list(self.polling_targets),
@@ -252,10 +257,10 @@ def read_ip_monitor(p, path, raw, networks, node_addresses=None):
                               IP_POLLING_INTERVAL, 1000, 60000, "ms")
         detection = f.read_int(p, f.join(ipath, "detection_time"), item.get("detection_time"), IP_DETECTION_TIME,
                                1000, IP_DETECTION_MAX, "ms")
-        if interval is not None and detection is not None and detection < interval + PING_RUN_MS:
+        if interval is not None and detection is not None and detection < interval + PING_CYCLE_MS:
             p.error(f.join(ipath, "detection_time"),
-                    "{0} ms is shorter than polling_interval + one silent poll ({1} + {2} ms): a failure cannot be "
-                    "seen that fast".format(detection, interval, PING_RUN_MS))
+                    "{0} ms is shorter than polling_interval + one answered and one silent poll ({1} + {2} ms): a "
+                    "failure cannot be seen that fast".format(detection, interval, PING_CYCLE_MS))
         if len(p.errors) == before and subnet is not None:
             result.append(IpMonitor(subnet=subnet, polling_targets=tuple(targets), polling_interval=interval,
                                     detection_time=detection))
@@ -514,10 +519,11 @@ def ip_monitor_clone(mon, cluster):
     params = ET.SubElement(prim, "instance_attributes", {"id": cid + "-mon-params"})
     for name, value in (("name", mon.attribute), ("host_list", " ".join(mon.polling_targets)),
                         ("multiplier", "1"), ("attempts", str(PING_ATTEMPTS)), ("timeout", str(PING_TIMEOUT)),
-                        ("dampen", "{0}ms".format(mon.dampen_ms)), ("use_fping", "0")):
+                        ("dampen", "{0}ms".format(mon.dampen_ms)), ("use_fping", "0"),
+                        ("options", "-i {0}".format(PING_GAP_MS / 1000.0))):
         ET.SubElement(params, "nvpair", {"id": "{0}-mon-params-{1}".format(cid, name), "name": name, "value": value})
     # the targets are polled one after the other: the monitor may take one silent poll per target
-    timeout = len(mon.polling_targets) * PING_RUN_MS // 1000 + 10
+    timeout = len(mon.polling_targets) * 2 + 10
     ops = ET.SubElement(prim, "operations")
     for name, interval, op_timeout in (("start", "0s", "{0}s".format(timeout + 10)), ("stop", "0s", "20s"),
                                        ("monitor", "{0}ms".format(mon.polling_interval), "{0}s".format(timeout))):

@@ -41,7 +41,7 @@ def pkg(name="web", **over):
 def test_defaults_and_normal_form():
     c = cluster([{"subnet": DATA, "polling_targets": ["203.0.113.1"]}])
     assert c.ip_monitor == (mon.IpMonitor(DATA, ("203.0.113.1",), 2000, 6000),)
-    assert c.ip_monitor[0].dampen_ms == 2000  # 6000 - 2000 (poll wait) - 2000 (one silent poll)
+    assert c.ip_monitor[0].dampen_ms == 2600  # 6000 - 2000 (interval) - 200 (answered poll) - 1200 (silent poll)
     normal, _w = validate_cluster({"name": "lab", "nodes": NODES,
                                    "ip_monitor": [{"subnet": DATA, "polling_targets": ["203.0.113.1"]}]})
     assert normal["ip_monitor"] == [{"subnet": DATA, "polling_targets": ["203.0.113.1"], "polling_interval": 2000,
@@ -58,8 +58,8 @@ def test_defaults_and_normal_form():
      "cluster_ip_monitor[0].subnet: no cluster node has an address on 10.9.0.0/16; the IP monitor polls from the "
      "nodes' addresses on the subnet (known: 198.51.100.0/24, 203.0.113.0/24)"),
     ({"subnet": DATA, "polling_targets": ["203.0.113.1"], "detection_time": 3000},
-     "cluster_ip_monitor[0].detection_time: 3000 ms is shorter than polling_interval + one silent poll "
-     "(2000 + 2000 ms): a failure cannot be seen that fast"),
+     "cluster_ip_monitor[0].detection_time: 3000 ms is shorter than polling_interval + one answered and one "
+     "silent poll (2000 + 1400 ms): a failure cannot be seen that fast"),
     ({"subnet": DATA, "polling_targets": ["203.0.113.1"], "polling_interval": 500},
      "cluster_ip_monitor[0].polling_interval: 500 ms is below the minimum 1000 ms"),
     ({"subnet": DATA, "polling_targets": ["203.0.113.12"]},
@@ -98,7 +98,7 @@ def test_the_ping_clone():
     assert (prim.get("class"), prim.get("provider"), prim.get("type")) == ("ocf", "pacemaker", "ping")
     params = {n.get("name"): n.get("value") for n in prim.find("instance_attributes")}
     assert params == {"name": PING, "host_list": "203.0.113.1 203.0.113.2", "multiplier": "1", "attempts": "2",
-                      "timeout": "1", "dampen": "5000ms", "use_fping": "0"}  # 10000 - 3000 - 2000
+                      "timeout": "1", "dampen": "5600ms", "use_fping": "0", "options": "-i 0.2"}  # 10000-3000-1400
     ops = {o.get("name"): (o.get("interval"), o.get("timeout")) for o in prim.find("operations")}
     assert ops == {"start": ("0s", "24s"), "stop": ("0s", "20s"), "monitor": ("3000ms", "14s")}
     assert [(e.get("id"), e.get("node"), e.get("score")) for e in constraints] == [
