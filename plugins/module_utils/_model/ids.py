@@ -189,12 +189,17 @@ def subnet_of_rule_id(cid):
 def subnet_monitor_of(oid):
     """The monitor id ``fc-subnet-<tag>`` an object belongs to (the clone, its primitive, its
     constraints), or None."""
-    if not oid or not oid.startswith(SUBNET_PREFIX):
+    return _monitor_with_prefix(oid, SUBNET_PREFIX)
+
+
+def _monitor_with_prefix(oid, prefix):
+    """``<prefix><tag>`` when ``oid`` is that or begins with it followed by ``-``, else None."""
+    if not oid or not oid.startswith(prefix):
         return None
-    rest = oid[len(SUBNET_PREFIX):].split("-")
+    rest = oid[len(prefix):].split("-")
     if len(rest) < 5 or subnet_of_tag("-".join(rest[:5])) is None:
         return None
-    return SUBNET_PREFIX + "-".join(rest[:5])
+    return prefix + "-".join(rest[:5])
 
 
 # --- IP monitor (issue 13) ----------------------------------------------------------------
@@ -216,12 +221,7 @@ def ping_attribute(cidr):
 
 def ping_monitor_of(oid):
     """The IP monitor id ``fc-ping-<tag>`` an object belongs to (clone, primitive, constraints), or None."""
-    if not oid or not oid.startswith(PING_PREFIX):
-        return None
-    rest = oid[len(PING_PREFIX):].split("-")
-    if len(rest) < 5 or subnet_of_tag("-".join(rest[:5])) is None:
-        return None
-    return PING_PREFIX + "-".join(rest[:5])
+    return _monitor_with_prefix(oid, PING_PREFIX)
 
 
 def monitor_of(oid):
