@@ -106,11 +106,13 @@ class Lab:
 
 
 class Probe:
-    def __init__(self):
+    """failover_probe.py on ``remote``, ARP only (no SNA host there: its ``pus`` are null)."""
+
+    def __init__(self, iface):
         source = (ROOT / "benchmarks" / "failover_probe.py").read_text()
         self.proc = subprocess.Popen(
             [*LABCTL, "--prefix", PREFIX, "exec", "remote", "--", "python3", "-u", "-c", source,
-             "eth0", REMOTE_IP, "/nonexistent", str(PERIOD), PKG_IP, BARE_IP],
+             iface, REMOTE_IP, "/nonexistent", str(PERIOD), PKG_IP, BARE_IP],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.samples, self.lock = [], threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
@@ -280,8 +282,11 @@ def main(argv=None):
         with tempfile.TemporaryDirectory() as tmp:
             nic = provision(lab, Path(tmp))
             macs = {n: mac_of(lab, n, nic) for n in ("node1", "node2")}
-            probe = Probe()
-            time.sleep(1)
+            remote_if = lab.exec("remote", "ip", "-o", "-4", "addr", "show", "to", DATA_NET).split()[1].split("@")[0]
+            probe = Probe(remote_if)
+            time.sleep(2)
+            if not probe.samples or probe.samples[-1]["arp"].get(PKG_IP) != macs[holders(lab)[0]]:
+                raise RuntimeError(f"the probe on remote does not see {PKG_IP} answer from its holder")
             for k in range(args.runs):
                 for kind in ("link", "ip"):
                     result = event(lab, probe, kind, nic, macs)
