@@ -238,14 +238,16 @@ def event(lab, probe, kind, nic, macs):
     if kind == "ip":
         lab.exec(pkg, "nft", "add", "rule", "inet", "fcbench", "out", "ip", "daddr", TARGET, "drop")
     try:
-        t_pkg = probe.first(PKG_IP, macs[other], t0, 60)
-        t_bare = probe.first(BARE_IP, macs[other], t0, 60)
+        t_pkg = probe.first(PKG_IP, macs[other], t0, 45)
+        t_bare = probe.first(BARE_IP, macs[other], t0, 45 - (time.monotonic() - t0))
         where = holders(lab)
     finally:
         for argv in repair:
             lab.exec(pkg, *argv, check=False)
     ok_pkg = t_pkg is not None and where[0] == other
     ok_bare = t_bare is not None and where[1] == other
+    if not (ok_pkg and ok_bare):  # say why: attributes, fail counts, failed actions
+        print(lab.exec("node1", "crm_mon", "-1", "-A", "-f", "-r", check=False), flush=True)
     wait_for(lambda: all_up(lab), 90, "every monitor attribute at 1 again")
     time.sleep(2)
     return {"kind": kind, "from": pkg, "to": other,
