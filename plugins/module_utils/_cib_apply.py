@@ -89,16 +89,16 @@ def package_from_xml(text):
     resource, rest = root[0], list(root[1:])
     if resource.get("id") != top:
         raise CompileError("compiled package {0}: the resource id must be {1}".format(name, top))
-    parts = [e for e in rest if e.tag == "primitive" and ids.subnet_monitor_of(e.get("id")) is None]
+    parts = [e for e in rest if e.tag == "primitive" and ids.monitor_of(e.get("id")) is None]
     for element in parts:
         if not element.get("id", "").startswith(top + "."):
             raise CompileError("compiled package {0}: resource {1} is not named {2}.*".format(
                 name, element.get("id"), top))
     rest = [e for e in rest if e not in parts]
-    constraints = [e for e in rest if ids.subnet_monitor_of(e.get("id")) is None]
+    constraints = [e for e in rest if ids.monitor_of(e.get("id")) is None]
     monitors = {}
     for element in rest:
-        mid = ids.subnet_monitor_of(element.get("id"))
+        mid = ids.monitor_of(element.get("id"))
         if mid is None:
             continue
         element.tail = None
@@ -137,7 +137,7 @@ def _may_change(key, targets):
     """Whether merge() may have changed the object ``key`` (``resources/<id>`` or ``constraints/<id>``)."""
     oid = key.split("/", 1)[1]
     if oid.startswith(("cli-prefer-", "cli-ban-", cibmodel.NOSWITCH_PREFIX, cibmodel.RUNBOOK_PREFIX,
-                       ids.SUBNET_PREFIX)):
+                       ids.SUBNET_PREFIX, ids.PING_PREFIX)):
         return True
     if not oid.startswith(cibmodel.ID_PREFIX):
         return False

@@ -26,6 +26,7 @@ CLUSTER_VARS = (
     ("transport", "cluster_transport", "knet"),
     ("crypto", "cluster_crypto", {"cipher": "aes256", "hash": "sha256"}),
     ("properties", "cluster_properties", {}),
+    ("ip_monitor", "cluster_ip_monitor", []),
 )
 
 
@@ -47,6 +48,6 @@ def spec_from_vars(lookup):
             if default is REQUIRED:
                 missing.append(var)
                 continue
-            value = default.copy() if isinstance(default, dict) else default
+            value = default.copy() if isinstance(default, (dict, list)) else default
         spec[key] = value
     return spec, missing

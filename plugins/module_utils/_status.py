@@ -541,8 +541,10 @@ def render_generic_resources(view):
 
 def annotate_subnets(view, cib_xml):
     """Add ``subnets`` to ``view``: every monitored subnet (a ``fc-subnet-<tag>`` monitor or node
-    attribute) with the packages whose rules name it and per node ``value`` (1 up, 0 down, null when
-    the monitor does not run there) and ``up``; and to each node ``subnets`` ({subnet: up})."""
+    attribute) with the packages whose rules name it, its IP monitor's ``polling_targets`` and per node
+    ``value`` (1 up, 0 down, null when the monitor does not run there) and ``up``, and at IP level
+    ``targets_answering`` (the ``fc-ping-<tag>`` attribute) and ``ip_up``; and to each node ``subnets``
+    ({subnet: up})."""
     root = ET.fromstring(cib_xml) if isinstance(cib_xml, str) else cib_xml
     conf = _configuration(root)
     users = {}
@@ -551,24 +553,46 @@ def annotate_subnets(view, cib_xml):
         subnet = ids.subnet_of_rule_id(element.get("id"))
         if subnet:
             users.setdefault(subnet, []).append(ids.classify(element.get("id"))[1])
-    values = {}
+    values, polled = {}, {}
     for node, attrs in node_attributes(root).items():
         for attr, value in attrs.items():
-            mid = ids.subnet_monitor_of(attr)
-            if mid and mid == attr:
-                values.setdefault(ids.subnet_of_tag(attr[len(ids.SUBNET_PREFIX):]), {})[node] = value
+            for prefix, found in ((ids.SUBNET_PREFIX, values), (ids.PING_PREFIX, polled)):
+                if attr.startswith(prefix) and ids.monitor_of(attr) == attr:
+                    found.setdefault(ids.subnet_of_tag(attr[len(prefix):]), {})[node] = value
+    targets = _polling_targets(conf)
     entries = []
-    for subnet in sorted(set(users) | set(values)):
+    for subnet in sorted(set(users) | set(values) | set(targets)):
         per_node = []
         for node in view.get("nodes", []):
             value = values.get(subnet, {}).get(node["name"])
-            up = None if value is None else value.strip() not in ("", "0")
-            per_node.append({"node": node["name"], "value": value, "up": up})
-        entries.append({"subnet": subnet, "packages": sorted(users.get(subnet, [])), "nodes": per_node})
+            answering = polled.get(subnet, {}).get(node["name"])
+            per_node.append({"node": node["name"], "value": value, "up": _count_up(value),
+                             "targets_answering": answering, "ip_up": _count_up(answering)})
+        entries.append({"subnet": subnet, "packages": sorted(users.get(subnet, [])),
+                        "polling_targets": targets.get(subnet, []), "nodes": per_node})
     for node in view.get("nodes", []):
         node["subnets"] = {e["subnet"]: v["up"] for e in entries for v in e["nodes"] if v["node"] == node["name"]}
     view["subnets"] = entries
     return view
+
+
+def _count_up(value):
+    """A monitor attribute (link 1/0, IP monitor: targets answering) -> up (None when not set)."""
+    return None if value is None else value.strip() not in ("", "0")
+
+
+def _polling_targets(conf):
+    """{subnet: [target, ...]} of the IP monitors (``fc-ping-<tag>`` clones) in the configuration."""
+    result = {}
+    resources = conf.find("resources")
+    for clone in list(resources) if resources is not None else []:
+        cid = clone.get("id") or ""
+        if clone.tag != "clone" or not cid.startswith(ids.PING_PREFIX) or ids.monitor_of(cid) != cid:
+            continue
+        for pair in clone.iter("nvpair"):
+            if pair.get("name") == "host_list":
+                result[ids.subnet_of_tag(cid[len(ids.PING_PREFIX):])] = (pair.get("value") or "").split()
+    return result
 
 
 def render_subnets(view):
@@ -576,10 +600,16 @@ def render_subnets(view):
     entries = view.get("subnets") or []
     if not entries:
         return ""
-    lines = ["", "  MONITORED SUBNETS", f"    {'SUBNET':<20}{'NODE':<16}{'STATUS':<10}PACKAGES"]
+    lines = ["", "  MONITORED SUBNETS", f"    {'SUBNET':<20}{'NODE':<16}{'STATUS':<10}{'IP LEVEL':<14}PACKAGES"]
     for entry in entries:
+        targets = len(entry.get("polling_targets") or [])
         for value in entry["nodes"]:
             status = "-" if value["up"] is None else ("up" if value["up"] else "down")
+            ip_level = "-"
+            if value.get("ip_up") is not None:
+                ip_level = "{0} {1}/{2}".format("up" if value["ip_up"] else "down", value["targets_answering"], targets)
             users = ",".join(entry["packages"]) or "-"
-            lines.append(f"    {entry['subnet']:<20}{value['node']:<16}{status:<10}{users}")
+            lines.append(f"    {entry['subnet']:<20}{value['node']:<16}{status:<10}{ip_level:<14}{users}")
+        if targets:
+            lines.append(f"    {'':<20}POLLING_TARGET {' '.join(entry['polling_targets'])}")
     return "\n".join(lines)

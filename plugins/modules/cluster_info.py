@@ -292,13 +292,16 @@ generic_resources:
                                            {"node": "node2", "value": null, "up": null}]}]
 subnets:
   description:
-    - Every monitored subnet (package field C(monitored_subnet)) - C(subnet), C(packages) whose rules name it, and
-      C(nodes), a list of C(node), C(value) (the link monitor's node attribute, 1 or 0) and C(up).
+    - Every monitored subnet (package field C(monitored_subnet)) - C(subnet), C(packages) whose rules name it,
+      C(polling_targets) (the IP monitor's targets, cluster field C(ip_monitor); empty without one) and C(nodes), a
+      list of C(node), C(value) (the link monitor's node attribute, 1 or 0), C(up), C(targets_answering) (the IP
+      monitor's node attribute - how many targets answer; null without an IP monitor) and C(ip_up).
   returned: success
   type: list
   elements: dict
-  sample: [{"subnet": "203.0.113.0/24", "packages": ["web"], "nodes": [{"node": "node1", "value": "0", "up": false},
-                                                                      {"node": "node2", "value": "1", "up": true}]}]
+  sample: [{"subnet": "203.0.113.0/24", "packages": ["web"], "polling_targets": ["203.0.113.1"],
+            "nodes": [{"node": "node1", "value": "1", "up": true, "targets_answering": "0", "ip_up": false},
+                      {"node": "node2", "value": "1", "up": true, "targets_answering": "1", "ip_up": true}]}]
 table:
   description: The same information as text in the spirit of C(cmviewcl -v).
   returned: success

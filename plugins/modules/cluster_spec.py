@@ -19,8 +19,8 @@ description:
   - Without O(spec), it reads the description from the C(failover.cluster.cluster) role's public
     variables - C(cluster_name), C(cluster_nodes), C(cluster_member_timeout), C(cluster_timing_profile),
     C(cluster_autostart), C(cluster_quorum_server), C(cluster_lock_lun), C(cluster_transport),
-    C(cluster_crypto), C(cluster_properties) - with that role's defaults for those not set. This is how
-    the roles C(cluster), C(packages), C(lock_lun), C(quorum_server) (member part) and C(sna_gateway)
+    C(cluster_crypto), C(cluster_properties), C(cluster_ip_monitor) - with that role's defaults for those not set.
+    This is how the roles C(cluster), C(packages), C(lock_lun), C(quorum_server) (member part) and C(sna_gateway)
     get the description; each calls it once, before any other task. Call it yourself to check an
     inventory in a pipeline.
 author:
@@ -37,7 +37,7 @@ options:
     description:
       - The cluster description. Its keys and rules are listed in C(docs/spec-reference.md)
         - C(name), C(nodes), C(member_timeout), C(timing_profile), C(autostart),
-        C(quorum_server), C(lock_lun), C(transport), C(crypto), C(properties).
+        C(quorum_server), C(lock_lun), C(transport), C(crypto), C(properties), C(ip_monitor).
       - When omitted, the description is built from the C(cluster_*) variables of the host (see above);
         C(cluster_name) and C(cluster_nodes) must then be set.
     type: dict

@@ -25,7 +25,15 @@ attribute is 1; ``ip link set <if> down`` on the holder's data interface (the he
 stays up) -> the attribute is 0 there and the package runs on the other node, both nodes still
 online; link up again -> 1, and the package stays (failback manual).
 
-Every assertion is on the cluster's real state (``cibadmin --query``, ``crm_mon``).
+IP monitor (the cluster field ``ip_monitor``: polling target 203.0.113.1, the controller's address on
+the data network): the shared ping clone ``fc-ping-203-0-113-0-24`` runs on both nodes and their
+attribute is 1 (one target answers); an nftables rule in the holder's namespace drops its packets
+to the target (the link stays up: the link attribute stays 1 and ``ip addr`` still shows the
+address) -> the ping attribute is 0 there and the package runs on the other node, both nodes still
+online, ``cluster_info`` showing the subnet up at link level and down at IP level on the holder;
+rule removed -> 1 again, and the package stays (failback manual).
+
+Every assertion is on the cluster's real state (``cibadmin --query``, ``crm_mon``, ``ip``).
 
     sudo .venv/bin/pytest -m lab tests/integration/test_monitoring_lab.py   # ~4 min
 """
@@ -48,6 +56,9 @@ LABCTL = [sys.executable, str(ROOT / "lab" / "labctl")]
 PREFIX = os.environ.get("MONITORING_LAB_PREFIX", "hdmon")
 DATA_NET = "203.0.113.0/24"
 MONITOR = "fc-subnet-203-0-113-0-24"
+PING = "fc-ping-203-0-113-0-24"
+TARGET = "203.0.113.1"  # the controller namespace's address on the data network
+IP_MONITOR = [{"subnet": DATA_NET, "polling_targets": [TARGET]}]
 VENV_BIN = Path(sys.executable).parent
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow,
@@ -148,7 +159,8 @@ def provisioned(tmp_path_factory):
         for node in ("node1", "node2"):
             lab("exec", node, "--", "sh", "-c", "systemctl stop pacemaker corosync corosync-qdevice 2>/dev/null; "
                 "rm -f /etc/corosync/corosync.conf /etc/corosync/authkey", check=False)
-        proc = playbook(work, "provision.yml", {"packages_list": [GRPKG, NETPKG], "cluster_nodes": NODES})
+        proc = playbook(work, "provision.yml", {"packages_list": [GRPKG, NETPKG], "cluster_nodes": NODES,
+                                                   "cluster_ip_monitor": IP_MONITOR})
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
         yield work
     finally:
@@ -200,15 +212,15 @@ def test_generic_resource_down_on_the_holder_moves_the_package(provisioned):
     wait_holder("node1")
 
 
-def wait_attribute(node, value, timeout=30):
+def wait_attribute(node, value, timeout=30, name=MONITOR):
     deadline = time.monotonic() + timeout
     seen = None
     while time.monotonic() < deadline:
-        seen = transient(node, MONITOR)
+        seen = transient(node, name)
         if seen == value:
             return seen
         time.sleep(0.25)
-    raise AssertionError(f"{MONITOR} on {node}: expected {value} within {timeout}s, last seen {seen}")
+    raise AssertionError(f"{name} on {node}: expected {value} within {timeout}s, last seen {seen}")
 
 
 def data_interface(node):
@@ -256,3 +268,50 @@ def adhoc_info(work):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     line = next(x for x in proc.stdout.splitlines() if x.startswith("node1 | "))
     return json.loads(line.split(" => ", 1)[1])
+
+
+def test_polling_target_unreachable_from_the_holder_moves_the_package(provisioned):
+    resources = ET.fromstring(node_cmd("cibadmin", "--query", "--scope", "resources"))
+    clone = resources.find(f"clone[@id='{PING}']")
+    assert clone is not None and clone.find("primitive").get("type") == "ping"
+    params = {n.get("name"): n.get("value") for n in clone.iter("nvpair")}
+    assert params["host_list"] == TARGET and params["name"] == PING
+    constraints = ET.fromstring(node_cmd("cibadmin", "--query", "--scope", "constraints"))
+    rule = constraints.find("rsc_location[@id='fc.netpkg.net.203-0-113-0-24']")
+    assert PING in [e.get("attribute") for e in rule.iter("expression")]
+    for node in ("node1", "node2"):
+        wait_attribute(node, "1")
+        wait_attribute(node, "1", name=PING)
+    first = holder("netpkg")
+    assert first in ("node1", "node2")
+    other = "node2" if first == "node1" else "node1"
+    nic = data_interface(first)
+
+    drop = ["nft", "add", "rule", "inet", "fctest", "out", "ip", "daddr", TARGET, "drop"]
+    node_cmd("nft", "add", "table", "inet", "fctest", host=first)
+    begin = time.monotonic()
+    try:
+        node_cmd("nft", "add", "chain", "inet", "fctest", "out", "{ type filter hook output priority 0 ; }",
+                 host=first)
+        node_cmd(*drop, host=first)
+        wait_attribute(first, "0", name=PING)
+        wait_holder(other, package="netpkg")
+        print(f"polling target unreachable from {first} -> netpkg on {other} after {time.monotonic() - begin:.1f} s")
+        # the link is up and the address is there: only the IP level failed, and only on the holder
+        assert transient(first, MONITOR) == "1" and transient(other, PING) == "1"
+        link = node_cmd("ip", "-o", "link", "show", "dev", nic, host=first)
+        assert "state UP" in link or ",UP" in link, link
+        assert "203.0.113." in node_cmd("ip", "-o", "-4", "addr", "show", "dev", nic, host=first)
+        online = {n.get("name"): n.get("online") for n in crm_mon().findall("./nodes/node")}
+        assert online.get("node1") == "true" and online.get("node2") == "true", online
+        info = adhoc_info(provisioned)
+        subnet = next(s for s in info["subnets"] if s["subnet"] == DATA_NET)
+        assert subnet["polling_targets"] == [TARGET]
+        per_node = {v["node"]: (v["up"], v["ip_up"], v["targets_answering"]) for v in subnet["nodes"]}
+        assert per_node == {first: (True, False, "0"), other: (True, True, "1")}
+        assert f"{DATA_NET:<20}{first:<16}{'up':<10}{'down 0/1':<14}netpkg" in info["table"]
+    finally:
+        node_cmd("nft", "delete", "table", "inet", "fctest", host=first)
+    wait_attribute(first, "1", name=PING)
+    time.sleep(5)
+    assert holder("netpkg") == other  # failback manual

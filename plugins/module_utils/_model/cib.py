@@ -213,6 +213,9 @@ def compile_package(pkg, cluster):
     if pkg.script:
         script(top + ".ext", pkg.script)
 
+    guard = monitoring.fail_fast_guard(pkg, cluster)  # node_fail_fast_enabled on a subnet failure: last member
+    if guard:
+        _primitive(group, *guard)
     parts, part_constraints = [], []
     if pkg.sna is not None and pkg.sna.parallel:
         parts, part_constraints = _link_stations(pkg)

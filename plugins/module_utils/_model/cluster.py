@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import fields as f
+from . import monitoring
 from .errors import Problems, SpecError  # noqa: F401  # pylint: disable=unused-import  # re-exported for callers
 from .net import AddressError, parse_address, parse_interface_address
 
@@ -47,7 +48,7 @@ DEFAULT_WATCHDOG = "/dev/watchdog"
 
 TOP_KEYS = (
     "name", "nodes", "member_timeout", "timing_profile", "autostart", "quorum_server", "lock_lun",
-    "transport", "crypto", "properties", "derived",
+    "transport", "crypto", "properties", "ip_monitor", "derived",
 )
 NODE_KEYS = ("name", "addresses", "node_id", "stationary_addresses")
 QS_KEYS = ("host", "address", "algorithm", "polling_interval", "port", "tls")
@@ -124,6 +125,7 @@ class Cluster:
     crypto_cipher: str = "aes256"
     crypto_hash: str = "sha256"
     properties: dict = field(default_factory=dict)  # as given, normalized to strings
+    ip_monitor: tuple = ()  # monitoring.IpMonitor per polled subnet (Serviceguard's IP_MONITOR / POLLING_TARGET)
 
     # -- derived -----------------------------------------------------------------
     @property
@@ -159,12 +161,7 @@ class Cluster:
     @property
     def networks(self):
         """Every subnet some node has an address on: {cidr: set(node names)}."""
-        result = {}
-        for node in self.nodes:
-            for text in node.addresses + node.stationary_addresses:
-                _address, network = parse_interface_address(text)
-                result.setdefault(str(network), set()).add(node.name)
-        return result
+        return _networks(self.nodes)[0]
 
     def derived_properties(self):
         return derived_properties(self)
@@ -203,6 +200,7 @@ class Cluster:
             "transport": self.transport,
             "crypto": {"cipher": self.crypto_cipher, "hash": self.crypto_hash},
             "properties": dict(self.properties),
+            "ip_monitor": [m.to_dict() for m in self.ip_monitor],
             "derived": {
                 "token": self.timing.token,
                 "consensus": self.timing.consensus,
@@ -216,6 +214,17 @@ class Cluster:
                 "cluster_properties": derived_properties(self),
             },
         }
+
+
+def _networks(nodes):
+    """({cidr: set(node names)}, {address: node name}) of the nodes' heartbeat and stationary addresses."""
+    result, addresses = {}, {}
+    for node in nodes:
+        for text in node.addresses + node.stationary_addresses:
+            address, network = parse_interface_address(text)
+            result.setdefault(str(network), set()).add(node.name)
+            addresses[str(address)] = node.name
+    return result, addresses
 
 
 # ---------------------------------------------------------------------------------------
@@ -302,13 +311,17 @@ class _Reader:
         transport = f.read_choice(p, self.path("transport"), spec.get("transport"), TRANSPORTS, "knet")
         cipher, hash_ = self.read_crypto(spec.get("crypto"))
         properties = self.read_properties(spec.get("properties"))
+        ip_monitor = ()
+        if spec.get("ip_monitor") and not p.errors:
+            ip_monitor = monitoring.read_ip_monitor(p, self.path("ip_monitor"), spec.get("ip_monitor"),
+                                                    *_networks(nodes))
         self.check_arbitration(nodes, qs, lock)
         if p.errors:
             return None
         cluster = Cluster(
             name=name, nodes=tuple(nodes), links=tuple(links), timing=timing, autostart=autostart,
             quorum_server=qs, lock_lun=lock, transport=transport, crypto_cipher=cipher, crypto_hash=hash_,
-            properties=properties,
+            properties=properties, ip_monitor=ip_monitor,
         )
         self.check_properties(cluster)
         return cluster

@@ -221,9 +221,42 @@ def subnet_of_rule_id(cid):
 def subnet_monitor_of(oid):
     """The monitor id ``fc-subnet-<tag>`` an object belongs to (the clone, its primitive, its
     constraints), or None."""
-    if not oid or not oid.startswith(SUBNET_PREFIX):
+    return _monitor_with_prefix(oid, SUBNET_PREFIX)
+
+
+def _monitor_with_prefix(oid, prefix):
+    """``<prefix><tag>`` when ``oid`` is that or begins with it followed by ``-``, else None."""
+    if not oid or not oid.startswith(prefix):
         return None
-    rest = oid[len(SUBNET_PREFIX):].split("-")
+    rest = oid[len(prefix):].split("-")
     if len(rest) < 5 or subnet_of_tag("-".join(rest[:5])) is None:
         return None
-    return SUBNET_PREFIX + "-".join(rest[:5])
+    return prefix + "-".join(rest[:5])
+
+
+# --- IP monitor (issue 13) ----------------------------------------------------------------
+# One shared IP-level monitor per subnet with polling targets (the cluster field ip_monitor):
+# ``fc-ping-<tag>``, a clone of ocf:pacemaker:ping (constraints ``fc-ping-<tag>-not-<node>``)
+# writing the node attribute ``fc-ping-<tag>`` (how many targets answer). A package rule
+# ``fc.<package>.net.<tag>`` that tests the attribute keeps it; the last such rule takes it away.
+PING_PREFIX = "fc-ping-"
+
+
+def ping_monitor_id(cidr):
+    return PING_PREFIX + subnet_tag(cidr)
+
+
+def ping_attribute(cidr):
+    """The node attribute the subnet's IP monitor writes (the number of polling targets that answer)."""
+    return PING_PREFIX + subnet_tag(cidr)
+
+
+def ping_monitor_of(oid):
+    """The IP monitor id ``fc-ping-<tag>`` an object belongs to (clone, primitive, constraints), or None."""
+    return _monitor_with_prefix(oid, PING_PREFIX)
+
+
+def monitor_of(oid):
+    """The shared monitor (link level ``fc-subnet-<tag>`` or IP level ``fc-ping-<tag>``) an object
+    belongs to, or None."""
+    return subnet_monitor_of(oid) or ping_monitor_of(oid)

@@ -51,6 +51,22 @@ OPERATORS = {">=": "lt", ">": "lte", "<=": "gt", "<": "gte", "==": "ne", "!=": "
 CRITERIA_RE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?[0-9]+)\s*$")
 INFINITY = "INFINITY"
 
+# The IP monitor (cluster field ip_monitor, Serviceguard's IP_MONITOR / POLLING_TARGET).
+IP_MONITOR_KEYS = ("subnet", "polling_targets", "polling_interval", "detection_time")
+PING_AGENT = ("ocf", "pacemaker", "ping")
+PING_ATTEMPTS = 2  # echo requests per target and poll: one lost echo is not a failure
+PING_TIMEOUT = 1  # s, wait for the last reply
+PING_GAP_MS = 200  # between the echo requests of one poll (ping -i 0.2, the agent's options)
+PING_OK_MS = (PING_ATTEMPTS - 1) * PING_GAP_MS  # one poll of an answering target
+PING_RUN_MS = PING_OK_MS + PING_TIMEOUT * 1000  # one poll of a silent target (ping -c 2 -i 0.2 -W 1)
+# Pacemaker starts a recurring monitor's interval when the previous run ends: a target that falls
+# silent right after an answered poll is seen after the interval, that poll and one silent poll.
+PING_CYCLE_MS = PING_OK_MS + PING_RUN_MS
+IP_POLLING_INTERVAL = 2000  # ms; Serviceguard's NETWORK_POLLING_INTERVAL default
+IP_DETECTION_TIME = 6000  # ms; poll wait + silent poll + 2 s dampening (see docs/monitoring.md)
+IP_DETECTION_MAX = 300000
+IP_TARGETS_MAX = 8
+
 
 @dataclass(frozen=True)
 class UpCriteria:
@@ -145,10 +161,110 @@ class MonitoredSubnet:
     subnet: str  # cidr
     access: str  # full | partial
     gated: tuple  # the package's nodes that have an address on the subnet (the rule applies there)
+    ip_monitor: object = None  # the cluster's IpMonitor of the subnet (polling targets), or None
 
     @property
     def attribute(self):
         return ids.subnet_attribute(self.subnet)
+
+
+@dataclass(frozen=True)
+class IpMonitor:
+    """One subnet of the cluster field ``ip_monitor``; durations in ms like the rest of the cluster spec."""
+    subnet: str  # cidr
+    polling_targets: tuple  # addresses inside the subnet
+    polling_interval: int = IP_POLLING_INTERVAL
+    detection_time: int = IP_DETECTION_TIME
+
+    @property
+    def attribute(self):
+        return ids.ping_attribute(self.subnet)
+
+    @property
+    def dampen_ms(self):
+        """What the ping agent's dampening adds so that the worst case (a target falls silent just after a
+        poll: wait for the next poll, the silent poll itself, then the dampening) is the detection time."""
+        return self.detection_time - self.polling_interval - PING_CYCLE_MS
+
+    def to_dict(self):
+        return {"subnet": self.subnet, "polling_targets": list(self.polling_targets),
+                "polling_interval": self.polling_interval, "detection_time": self.detection_time}
+
+
+def read_ip_monitor(p, path, raw, networks, node_addresses=None):
+    """The cluster field ``ip_monitor`` -> tuple of IpMonitor (errors name the field and the rule).
+    ``networks``: {cidr: set(node names)} of the cluster's addresses; ``node_addresses``: {address: node}
+    (a node's own address always answers its own polls, so it cannot be a target)."""
+    from .net import AddressError, in_network, parse_address, parse_subnet, reserved_reason
+
+    items = f.read_list(p, path, raw)
+    result, seen = [], set()
+    for k, item in enumerate(items or []):
+        ipath = f.index(path, k)
+        if not f.check_mapping(p, ipath, item, IP_MONITOR_KEYS, ("subnet", "polling_targets")):
+            continue
+        before = len(p.errors)
+        subnet = None
+        if item.get("subnet") is not None:
+            try:
+                network = parse_subnet(str(item["subnet"]))
+                subnet = str(network)
+            except AddressError as exc:
+                p.error(f.join(ipath, "subnet"), str(exc))
+            if subnet is not None and subnet not in networks:
+                p.error(f.join(ipath, "subnet"), "no cluster node has an address on {0}; the IP monitor polls from "
+                                                 "the nodes' addresses on the subnet (known: {1})".format(
+                                                     subnet, ", ".join(sorted(networks)) or "none"))
+                subnet = None
+            elif subnet in seen:
+                p.error(f.join(ipath, "subnet"), "{0} is listed twice".format(subnet))
+                subnet = None
+            seen.add(subnet)
+        targets = []
+        tpath = f.join(ipath, "polling_targets")
+        raw_targets = f.read_list(p, tpath, item.get("polling_targets"), allow_empty=False) or []
+        if len(raw_targets) > IP_TARGETS_MAX:
+            p.error(tpath, "{0} targets is more than {1} (the targets are polled one after the other within one "
+                           "monitor operation)".format(len(raw_targets), IP_TARGETS_MAX))
+        for t, text in enumerate(raw_targets):
+            one = f.index(tpath, t)
+            try:
+                address = parse_address(text if isinstance(text, str) else repr(text))
+            except AddressError as exc:
+                p.error(one, str(exc))
+                continue
+            if subnet is None:
+                continue
+            network = parse_subnet(subnet)
+            if not in_network(address, network):
+                p.error(one, "{0} is outside the subnet {1}: a polling target must be on the subnet it checks "
+                             "(Serviceguard's rule for POLLING_TARGET)".format(address, subnet))
+                continue
+            reason = reserved_reason(address, network)
+            if reason:
+                p.error(one, "{0} {1}".format(address, reason))
+                continue
+            if str(address) in (node_addresses or {}):
+                p.error(one, "{0} is the address of cluster node {1}: a node always reaches its own address, so it "
+                             "would never see the subnet fail (poll a router or another host)".format(
+                                 address, node_addresses[str(address)]))
+                continue
+            if str(address) in targets:
+                p.error(one, "{0} is listed twice".format(address))
+                continue
+            targets.append(str(address))
+        interval = f.read_int(p, f.join(ipath, "polling_interval"), item.get("polling_interval"),
+                              IP_POLLING_INTERVAL, 1000, 60000, "ms")
+        detection = f.read_int(p, f.join(ipath, "detection_time"), item.get("detection_time"), IP_DETECTION_TIME,
+                               1000, IP_DETECTION_MAX, "ms")
+        if interval is not None and detection is not None and detection < interval + PING_CYCLE_MS:
+            p.error(f.join(ipath, "detection_time"),
+                    "{0} ms is shorter than polling_interval + one answered and one silent poll ({1} + {2} ms): a "
+                    "failure cannot be seen that fast".format(detection, interval, PING_CYCLE_MS))
+        if len(p.errors) == before and subnet is not None:
+            result.append(IpMonitor(subnet=subnet, polling_targets=tuple(targets), polling_interval=interval,
+                                    detection_time=detection))
+    return tuple(result)
 
 
 def _read_subnets(p, path, raw, access, cluster, nodes):
@@ -194,7 +310,9 @@ def _read_subnets(p, path, raw, access, cluster, nodes):
                            "needs one (add a stationary address, or set monitored_subnet_access partial)".format(
                                ", ".join(missing), subnet))
             continue
-        result.append(MonitoredSubnet(subnet=subnet, access=access, gated=gated))
+        polled = [m for m in getattr(cluster, "ip_monitor", ()) if m.subnet == subnet]
+        result.append(MonitoredSubnet(subnet=subnet, access=access, gated=gated,
+                                      ip_monitor=polled[0] if polled else None))
     return result
 
 
@@ -229,18 +347,27 @@ def _read_generic_resources(p, path, raw):
     return result
 
 
-def cross_check(p, prefix, packages):
+def fencing_configured(cluster):
+    """Whether the cluster can reset a node (stonith-enabled, i.e. a lock LUN with SBD)."""
+    if cluster is None:
+        return False
+    value = cluster.derived_properties().get("stonith-enabled", "false").lower()
+    return value in ("true", "yes", "1", "on")
+
+
+def cross_check(p, prefix, packages, cluster=None):
     """One generic resource name is one attribute: every package that names it must agree on
     whether it is simple or extended (a value cannot be both ``up`` and a number). Also warns where
-    node_fail_fast_enabled meets a monitored subnet (not reset on a subnet failure)."""
+    node_fail_fast_enabled meets a monitored subnet in a cluster without fencing (the package moves,
+    the node is not reset); with fencing the package gets a subnet guard (:func:`fail_fast_guard`)."""
     kinds = {}
     for i, pkg in enumerate(packages):
         if pkg is None:
             continue
-        if pkg.node_fail_fast and pkg.monitored_subnets:
+        if pkg.node_fail_fast and pkg.monitored_subnets and not fencing_configured(cluster):
             p.warn(f.join(f.index(prefix, i), "node_fail_fast_enabled"),
-                   "a monitored subnet failure moves the package but does not reset the node (Serviceguard resets it); "
-                   "node_fail_fast_enabled acts on the package's own resources only")
+                   "the cluster has no fencing (no lock LUN): a monitored subnet failure moves the package but cannot "
+                   "reset the node as Serviceguard does")
         for k, res in enumerate(pkg.generic_resources):
             path = f.join(f.index(f.join(f.index(prefix, i), "generic_resources"), k), "generic_resource_up_criteria")
             kind = "simple" if res.up_criteria is None else "extended"
@@ -281,8 +408,9 @@ def constraints(pkg, top):
 
 def subnet_constraints(pkg, top):
     """The location rules of a package's monitored subnets: ``-INFINITY`` on a gated node where the
-    subnet's attribute is not set or below 1 (the link is down). With partial access the nodes
-    without an address on the subnet are not gated by it."""
+    subnet's attribute is not set or below 1 (the link is down) and, when the cluster's ``ip_monitor``
+    has polling targets on the subnet, where the IP monitor's attribute is not set or below 1 (no
+    target answers). With partial access the nodes without an address on the subnet are not gated by it."""
     result = []
     for net in getattr(pkg, "monitored_subnets", ()):
         cid = ids.subnet_rule_id(pkg.name, net.subnet)
@@ -300,11 +428,38 @@ def subnet_constraints(pkg, top):
                                            "operation": "not_defined"})
         ET.SubElement(rule, "expression", {"id": cid + "-zero", "attribute": net.attribute, "operation": "lt",
                                            "value": "1", "type": "number"})
+        if net.ip_monitor is not None:  # IP level: no polling target answers (or the IP monitor has not run yet)
+            ET.SubElement(rule, "expression", {"id": cid + "-ip-unset", "attribute": net.ip_monitor.attribute,
+                                               "operation": "not_defined"})
+            ET.SubElement(rule, "expression", {"id": cid + "-ip-zero", "attribute": net.ip_monitor.attribute,
+                                               "operation": "lt", "value": "1", "type": "number"})
         for node in ungated:
             ET.SubElement(outer, "expression", {"id": "{0}-not-{1}".format(cid, node), "attribute": "#uname",
                                                 "operation": "ne", "value": node})
         result.append(location)
     return result
+
+
+GUARD_AGENT = "ocf:failover:subnet_guard"
+
+
+def fail_fast_guard(pkg, cluster):
+    """node_fail_fast_enabled on a monitored subnet failure, when the cluster can fence: the package's
+    last member ``fc.<package>.netguard`` (``ocf:failover:subnet_guard``) whose stop fails while one of
+    the package's subnet monitor attributes is 0 on the node, with ``on-fail=fence`` on the stop. A subnet
+    failure on the holder makes the location rule stop the package there; the guard is stopped first,
+    fails, and the node is reset instead of the package being halted. ``(rid, agent, params, meta, ops)``
+    for the compiler, or None."""
+    if not (pkg.node_fail_fast and pkg.monitored_subnets and fencing_configured(cluster)):
+        return None
+    watched = []
+    for net in pkg.monitored_subnets:
+        watched.append(net.attribute)
+        if net.ip_monitor is not None:
+            watched.append(net.ip_monitor.attribute)
+    ops = [("start", "0s", "20s", None), ("stop", "0s", "20s", "fence"), ("monitor", "10s", "20s", None)]
+    return (ids.member_id(pkg.name, "netguard"), GUARD_AGENT, [("attributes", " ".join(watched))],
+            [("migration-threshold", 1)], ops)
 
 
 def subnet_monitors(pkg, cluster):
@@ -344,11 +499,47 @@ def subnet_monitors(pkg, cluster):
                 constraints.append(ET.Element("rsc_location", {"id": "{0}-not-{1}".format(cid, node), "rsc": cid,
                                                                "node": node, "score": "-" + INFINITY}))
         result.append((clone, constraints))
+        if net.ip_monitor is not None:
+            result.append(ip_monitor_clone(net.ip_monitor, cluster))
     return result
 
 
+def ip_monitor_clone(mon, cluster):
+    """``(clone, [constraints])``: the IP monitor of one subnet, a clone of ``ocf:pacemaker:ping`` id
+    ``fc-ping-<tag>`` that polls the targets every ``polling_interval`` and writes how many answer to the
+    node attribute ``fc-ping-<tag>``, dampened so that a silent target is seen within ``detection_time``;
+    kept off the nodes without an address on the subnet (they cannot reach the targets there)."""
+    cid = ids.ping_monitor_id(mon.subnet)
+    clone = ET.Element("clone", {"id": cid})
+    meta = ET.SubElement(clone, "meta_attributes", {"id": cid + "-meta"})
+    for name, value in (("interleave", "true"), ("failover-cluster", "managed-monitor")):
+        ET.SubElement(meta, "nvpair", {"id": "{0}-meta-{1}".format(cid, name), "name": name, "value": value})
+    prim = ET.SubElement(clone, "primitive", {"id": cid + "-mon", "class": PING_AGENT[0], "provider": PING_AGENT[1],
+                                              "type": PING_AGENT[2]})
+    params = ET.SubElement(prim, "instance_attributes", {"id": cid + "-mon-params"})
+    for name, value in (("name", mon.attribute), ("host_list", " ".join(mon.polling_targets)),
+                        ("multiplier", "1"), ("attempts", str(PING_ATTEMPTS)), ("timeout", str(PING_TIMEOUT)),
+                        ("dampen", "{0}ms".format(mon.dampen_ms)), ("use_fping", "0"),
+                        ("options", "-i {0}".format(PING_GAP_MS / 1000.0))):
+        ET.SubElement(params, "nvpair", {"id": "{0}-mon-params-{1}".format(cid, name), "name": name, "value": value})
+    # the targets are polled one after the other: the monitor may take one silent poll per target
+    timeout = len(mon.polling_targets) * 2 + 10
+    ops = ET.SubElement(prim, "operations")
+    for name, interval, op_timeout in (("start", "0s", "{0}s".format(timeout + 10)), ("stop", "0s", "20s"),
+                                       ("monitor", "{0}ms".format(mon.polling_interval), "{0}s".format(timeout))):
+        ET.SubElement(ops, "op", {"id": "{0}-mon-{1}-{2}".format(cid, name, interval), "name": name,
+                                  "interval": interval, "timeout": op_timeout})
+    holders = cluster.networks.get(mon.subnet, set())
+    constraints = [ET.Element("rsc_location", {"id": "{0}-not-{1}".format(cid, node), "rsc": cid, "node": node,
+                                               "score": "-" + INFINITY})
+                   for node in cluster.node_names if node not in holders]
+    return clone, constraints
+
+
 def reconcile_monitors(resources, constraints, desired):
-    """Keep exactly the subnet monitors that some package rule in ``constraints`` refers to.
+    """Keep exactly the subnet monitors that some package rule in ``constraints`` refers to (the link
+    monitor ``fc-subnet-<tag>`` for every rule ``fc.<package>.net.<tag>``, the IP monitor
+    ``fc-ping-<tag>`` for a rule that tests its attribute).
 
     ``resources``/``constraints``: the new CIB's top-level elements (lists, changed in place);
     ``desired``: {monitor id: (clone, [constraints])} compiled in this run (they replace the live
@@ -361,9 +552,11 @@ def reconcile_monitors(resources, constraints, desired):
         subnet = ids.subnet_of_rule_id(element.get("id")) if kind == "package_part" else None
         if subnet:
             needed.add(ids.subnet_monitor_id(subnet))
+            if any(e.get("attribute") == ids.ping_attribute(subnet) for e in element.iter("expression")):
+                needed.add(ids.ping_monitor_id(subnet))
 
     def owner(oid):
-        return ids.subnet_monitor_of(oid)
+        return ids.monitor_of(oid)
 
     kept_resources, placed = [], set()
     for element in resources:

@@ -515,7 +515,7 @@ def _cross_checks(p, prefix, packages, cluster, known):
                 p.error(path, "package {0} cannot depend on itself".format(pkg.name))
             elif dep.name not in by_name and dep.name not in known:
                 p.error(path, "package {0} does not exist".format(dep.name))
-    monitoring.cross_check(p, prefix, packages)
+    monitoring.cross_check(p, prefix, packages, cluster)
     cycle = _find_cycle(by_name)
     if cycle:
         i = names[cycle[0]]

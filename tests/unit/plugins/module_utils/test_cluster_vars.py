@@ -36,7 +36,7 @@ def test_the_keys_are_those_of_the_description():
                                               "cluster_quorum_server": {"host": "qs", "address": "198.51.100.10"}}))
     assert missing == []
     assert list(spec) == ["name", "nodes", "member_timeout", "timing_profile", "autostart", "quorum_server",
-                          "lock_lun", "transport", "crypto", "properties"]
+                          "lock_lun", "transport", "crypto", "properties", "ip_monitor"]
     cluster, _warnings = build_cluster(spec)
     assert cluster.to_dict()["name"] == "gw"
 

@@ -74,8 +74,34 @@ SUBNET_CIB = """<cib epoch="3" num_updates="1" admin_epoch="0"><configuration><c
 
 def test_subnets_per_node():
     result = _status.annotate_subnets(view(), SUBNET_CIB)
-    assert result["subnets"] == [{"subnet": "203.0.113.0/24", "packages": ["web"], "nodes": [
-        {"node": "node1", "value": "0", "up": False}, {"node": "node2", "value": "1", "up": True}]}]
+    assert result["subnets"] == [{"subnet": "203.0.113.0/24", "packages": ["web"], "polling_targets": [], "nodes": [
+        {"node": "node1", "value": "0", "up": False, "targets_answering": None, "ip_up": None},
+        {"node": "node2", "value": "1", "up": True, "targets_answering": None, "ip_up": None}]}]
     assert result["nodes"][0]["subnets"] == {"203.0.113.0/24": False}
     text = _status.render_subnets(result)
-    assert "    203.0.113.0/24      node1           down      web" in text.splitlines()
+    assert "    203.0.113.0/24      node1           down      -             web" in text.splitlines()
+
+
+PING_CIB = SUBNET_CIB.replace("<resources/>", """<resources>
+  <clone id="fc-ping-203-0-113-0-24"><primitive id="fc-ping-203-0-113-0-24-mon" class="ocf" provider="pacemaker"
+    type="ping"><instance_attributes id="p"><nvpair id="p-h" name="host_list" value="203.0.113.1 203.0.113.2"/>
+    </instance_attributes></primitive></clone></resources>""").replace(
+    '<nvpair id="s1-a" name="fc-subnet-203-0-113-0-24" value="0"/>',
+    '<nvpair id="s1-a" name="fc-subnet-203-0-113-0-24" value="1"/><nvpair id="s1-p" name="fc-ping-203-0-113-0-24" '
+    'value="0"/>').replace(
+    '<nvpair id="s2-a" name="fc-subnet-203-0-113-0-24" value="1"/>',
+    '<nvpair id="s2-a" name="fc-subnet-203-0-113-0-24" value="1"/><nvpair id="s2-p" name="fc-ping-203-0-113-0-24" '
+    'value="2"/>')
+
+
+def test_polling_targets_per_node():
+    result = _status.annotate_subnets(view(), PING_CIB)
+    (entry,) = result["subnets"]
+    assert entry["polling_targets"] == ["203.0.113.1", "203.0.113.2"]
+    assert entry["nodes"] == [
+        {"node": "node1", "value": "1", "up": True, "targets_answering": "0", "ip_up": False},
+        {"node": "node2", "value": "1", "up": True, "targets_answering": "2", "ip_up": True}]
+    lines = _status.render_subnets(result).splitlines()
+    assert "    203.0.113.0/24      node1           up        down 0/2      web" in lines
+    assert "    203.0.113.0/24      node2           up        up 2/2        web" in lines
+    assert "                        POLLING_TARGET 203.0.113.1 203.0.113.2" in lines

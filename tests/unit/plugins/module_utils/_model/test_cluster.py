@@ -66,8 +66,8 @@ def test_not_a_mapping():
 def test_unknown_and_required_fields():
     errors = errors_of({"nodes": base()["nodes"], "quorum_server": base()["quorum_server"], "colour": 1})
     assert errors == [
-        "cluster_colour: unknown field (allowed: autostart, crypto, derived, lock_lun, member_timeout, name, nodes, "
-        "properties, quorum_server, timing_profile, transport)",
+        "cluster_colour: unknown field (allowed: autostart, crypto, derived, ip_monitor, lock_lun, member_timeout, "
+        "name, nodes, properties, quorum_server, timing_profile, transport)",
         "cluster_name: is required",
     ]
 

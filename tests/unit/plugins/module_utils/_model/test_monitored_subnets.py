@@ -166,6 +166,8 @@ def test_transport_keeps_the_monitor():
 
 def test_node_fail_fast_with_a_monitored_subnet_warns():
     _p, warnings = pk.build_packages([pkg(monitored_subnet=[DATA], node_fail_fast_enabled=True)], CLUSTER)
-    assert "packages[0].node_fail_fast_enabled: a monitored subnet failure moves the package but does not reset " \
-           "the node (Serviceguard resets it); node_fail_fast_enabled acts on the package's own resources only" \
-        in warnings
+    assert "packages[0].node_fail_fast_enabled: the cluster has no fencing (no lock LUN): a monitored subnet " \
+           "failure moves the package but cannot reset the node as Serviceguard does" in warnings
+    group = ET.fromstring(compile_packages([pkg(monitored_subnet=[DATA], node_fail_fast_enabled=True)],
+                                           CLUSTER).to_xml()).find("resources/group")
+    assert group.find("primitive[@id='fc.web.netguard']") is None  # no fencing: the package only moves
