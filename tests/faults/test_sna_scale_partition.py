@@ -9,6 +9,13 @@ probe never sees the IP answered from two nodes or a PU owned by two, as the 4-l
 (test_quorum_server.py) asserts.
 
     sudo .venv/bin/pytest -m faults tests/faults/test_sna_scale_partition.py -s
+
+KNOWN FAILURE (issue 16, open). On this lab (2 cores) the cut-off holder took 15-20 s to halt 32
+parallel link stations (measured: it answered for the address 19.5 s after the partition with a
+10 s window; with the default 3 s window the address answered from both nodes for 7-20 s per
+round), while the package model estimates 2.55 s (8 waves of 4 stops at 0.25 s). The test is
+marked xfail(strict) on exactly that error: it keeps running, it fails the suite on any other
+error, and it fails the suite when the halt fits the window (remove the mark then).
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ def lab(tmp_path_factory):
     yield from lab_for_module(PREFIX, work, ROOT / "lab" / "specs" / "demo.yml", (extra,), PUS)
 
 
+@pytest.mark.xfail(raises=DualActiveError, strict=True,
+                   reason="issue 16: the cut-off holder's halt of 32 parallel link stations outlasts the 3 s window")
 def test_partition_cuts_off_the_holder_of_32_link_stations(lab):
     # the package is the parallel layout: its link stations are primitives next to its group, not members
     resources = ET.fromstring(lab.sh("node1", "cibadmin --query --scope resources", check=True).stdout)
