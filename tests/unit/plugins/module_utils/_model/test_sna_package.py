@@ -287,6 +287,7 @@ def test_the_release_window_is_checked_against_the_halt_path():
     build_packages([dict(many_link_stations(16), ip_release_window=5)], CLUSTER)
     # in parallel link stations stop in waves of the engine's action limit per node (at least 4 when
     # the cluster sets none): 16 in 4 waves fit the default window, 64 in 16 waves do not
+
     def parallel(count):
         entry = many_link_stations(count)
         return dict(entry, sna=dict(entry["sna"], link_station_start="parallel"))
