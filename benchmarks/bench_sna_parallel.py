@@ -183,8 +183,17 @@ class ScaleBench(bf.Bench):
         VARS_DIR.mkdir(parents=True, exist_ok=True)
         self.vars_file = VARS_DIR / f"vars-{count}-{mode}.json"
         self.vars_file.write_text(json.dumps(gateway_vars(count, mode, release_window)))
+        # A new layout (or count) restarts every link station inside the apply's settle wait (120 s):
+        # 64 of them outlasted it once. Halt the package first; the apply keeps it halted (the live
+        # target-role is carried over), then start it and wait as long as it takes.
+        halted = bool(self.config) and (self.config["mode"], self.config["link_stations"]) != (mode, count)
+        if halted:
+            self.set_role(bf.SNA_RSC, "Stopped")
+            self.settle("node1", timeout=600)
         elapsed, changed = self.playbook("playbooks/sna_gateway.yml", "-e", f"@{self.vars_file}")
-        self.settle("node1")
+        if halted:
+            self.set_role(bf.SNA_RSC, "Started")
+        self.settle("node1", timeout=600)
         self.config = {"link_stations": count, "mode": mode}
         self.setup.setdefault("configure_s", []).append({"link_stations": count, "mode": mode,
                                                          "seconds": round(elapsed, 1), "changed": changed})
