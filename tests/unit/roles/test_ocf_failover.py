@@ -242,3 +242,62 @@ def test_gone_unexpectedly():
     }
     assert ocf.gone_unexpectedly(nodes) == ["node2"]
     assert ocf.gone_unexpectedly({"node1": {"online": "true", "expected_up": "true"}}) == []
+
+
+QUORUMTOOL_YES = """Quorum information
+------------------
+Date:             Tue Dec  1 06:56:29 2026
+Quorum provider:  corosync_votequorum
+Nodes:            2
+Node ID:          2
+Ring ID:          1.12
+Quorate:          Yes
+
+Votequorum information
+----------------------
+Expected votes:   3
+Total votes:      3
+Quorum:           2
+Flags:            Quorate Qdevice
+"""
+
+
+def test_parse_quorate():
+    assert ocf.parse_quorate(QUORUMTOOL_YES) is True
+    assert ocf.parse_quorate(QUORUMTOOL_YES.replace("Quorate:          Yes", "Quorate:          No")) is False
+    assert ocf.parse_quorate("Cannot initialize QUORUM service") is None
+    assert ocf.parse_quorate("") is None
+
+
+def guard_run(states, silence=2.0):
+    """Run guard_quorum over ``states`` (one per look, 0.25 s apart); (reason, looks, released)."""
+    looks, released, now = [], [], [0.0]
+    answers = iter(states)
+
+    def check():
+        looks.append(now[0])
+        return next(answers)
+
+    def sleep(seconds):
+        now[0] += seconds
+    reason = ocf.guard_quorum(check, released.append, sleep=sleep, clock=lambda: now[0], silence=silence)
+    return reason, looks, released
+
+
+def test_the_guard_releases_at_the_first_look_without_quorum():
+    reason, looks, released = guard_run([True, True, True, False, True])
+    assert reason == "this node lost quorum" and released == [reason]
+    assert looks == [0.0, 0.25, 0.5, 0.75]  # released on the look that saw it, not one later
+
+
+def test_the_guard_waits_out_a_short_silence_of_corosync_but_not_a_long_one():
+    # silent for 1.5 s, then quorate again: nothing released; then silent for 2 s: released
+    states = [True] + [None] * 7 + [True] + [None] * 9
+    reason, looks, released = guard_run(states)
+    assert reason.startswith("corosync has not answered for 2.0 s") and released == [reason]
+    assert len(looks) == 18
+
+
+def test_the_guard_never_releases_while_the_node_is_quorate():
+    with pytest.raises(StopIteration):  # it keeps looking until the states run out
+        guard_run([True] * 40)

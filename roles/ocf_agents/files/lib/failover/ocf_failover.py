@@ -9,8 +9,9 @@ only, for Debian 12's /usr/bin/python3.
 
 Contents: OCF exit codes, parameters and meta-data; running commands (argv lists, LC_ALL=C);
 the agents' runner of the SNA product's commands (``Sna``); the stale-node rule that decides
-whether the node agent may force a stale SNA node out; and the ARP probe (RFC 5227) that tells
-whether another host still answers for a relocatable address.
+whether the node agent may force a stale SNA node out; the ARP probe (RFC 5227) that tells
+whether another host still answers for a relocatable address; and the quorum guard's loop, which
+drops a relocatable address the moment its node loses quorum (clusters without fencing).
 
 The SNA command line itself (flavour table, argv builders, query and error parsers, return
 codes) is not here: it is ``_sna_cli``, the one file the Ansible modules use too. The
@@ -534,3 +535,49 @@ def gone_unexpectedly(nodes):
     that flag stands - so they may still hold what they ran. ``nodes`` is parse_crm_mon's."""
     return sorted(name for name, attrs in nodes.items()
                   if not _is_true(attrs.get("online")) and _is_true(attrs.get("expected_up")))
+
+
+# ------------------------------------------------------------------------ the quorum guard
+QUORUM_GUARD_INTERVAL = 0.25  # s between two looks at corosync's quorum
+QUORUM_GUARD_SILENCE = 2.0  # s corosync may leave unanswered before the node counts as out of the cluster
+
+
+def parse_quorate(text):
+    """``corosync-quorumtool -s`` output -> True (``Quorate: Yes``), False, or None (no such line)."""
+    for line in (text or "").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "Quorate":
+            return value.strip().lower() == "yes"
+    return None
+
+
+def quorate_now(timeout=2.0):
+    """This node's quorum as corosync sees it now; None when corosync does not answer. The tool
+    exits non-zero while the node is not quorate, so its output decides, not its exit code."""
+    _rc, out, _err = run(["corosync-quorumtool", "-s"], timeout=timeout)
+    return parse_quorate(out)
+
+
+def guard_quorum(check, release, sleep=time.sleep, clock=time.monotonic, interval=QUORUM_GUARD_INTERVAL,
+                 silence=QUORUM_GUARD_SILENCE):
+    """Look at the node's quorum (``check()``: True, False or None) every ``interval`` seconds until
+    the node has lost it - ``check()`` said False, or said None (corosync silent) for ``silence``
+    seconds in a row - then call ``release(reason)`` once and return the reason."""
+    silent_since = None
+    while True:
+        state = check()
+        if state is False:
+            reason = "this node lost quorum"
+            break
+        if state is None:
+            now = clock()
+            if silent_since is None:
+                silent_since = now
+            elif now - silent_since >= silence:
+                reason = "corosync has not answered for %.1f s" % (now - silent_since)
+                break
+        else:
+            silent_since = None
+        sleep(interval)
+    release(reason)
+    return reason
