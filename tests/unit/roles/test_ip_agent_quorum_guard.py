@@ -29,6 +29,10 @@ QUORUMTOOL = """#!/bin/sh
 if [ -e "$FAKE_DIR/quorate" ]; then echo "Quorate:          Yes"; exit 0; fi
 echo "Quorate:          No"; exit 2
 """
+CRM_ATTRIBUTE = """#!/bin/sh
+[ -e "$FAKE_DIR/policy" ] && cat "$FAKE_DIR/policy"
+exit 0
+"""
 IPADDR2 = """#!/bin/sh
 echo "IPaddr2 $1" >> "$FAKE_DIR/calls"
 case "$1" in
@@ -46,6 +50,7 @@ def agent(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "resource.d" / "heartbeat").mkdir(parents=True)
     for path, text in ((tmp_path / "bin" / "ip", IP), (tmp_path / "bin" / "corosync-quorumtool", QUORUMTOOL),
+                       (tmp_path / "bin" / "crm_attribute", CRM_ATTRIBUTE),
                        (tmp_path / "resource.d" / "heartbeat" / "IPaddr2", IPADDR2)):
         path.write_text(text)
         path.chmod(0o755)
@@ -114,7 +119,7 @@ def test_a_lost_quorum_makes_the_guard_delete_the_address(agent):
 def test_released_then_quorate_again_is_not_running(agent):
     assert agent("start").returncode == 0
     (agent.dir / "quorate").unlink()
-    assert wait(lambda: (agent.dir / "run" / "ip-guard-fc.sna.ip0.released").exists())
+    assert wait((agent.dir / "run" / "ip-guard-fc.sna.ip0.released").exists)
     (agent.dir / "quorate").write_text("")
     proc = agent("monitor")
     assert proc.returncode == 7, proc.stderr
@@ -150,3 +155,12 @@ def test_no_guard_without_a_release_window(agent):
     assert guard_pid(agent.dir) is None
     assert agent("monitor", OCF_RESKEY_release_window="0").returncode == 0
     assert guard_pid(agent.dir) is None
+
+
+def test_no_quorum_policy_freeze_keeps_the_address(agent):
+    (agent.dir / "policy").write_text("freeze\n")
+    assert agent("start").returncode == 0
+    (agent.dir / "quorate").unlink()
+    assert wait(lambda: guard_pid(agent.dir) is None), "the guard did not end"
+    assert (agent.dir / "has").exists()
+    assert not (agent.dir / "run" / "ip-guard-fc.sna.ip0.released").exists()
