@@ -520,15 +520,16 @@ def _cross_checks(p, prefix, packages, cluster, known):
     if cycle:
         i = names[cycle[0]]
         p.error(f.join(f.index(prefix, i), "dependencies"), "dependency cycle: {0}".format(" -> ".join(cycle)))
-    # checks that need to know whether the cluster fences: the SNA release window, and warnings
-    # about what Pacemaker cannot express exactly
-    fencing = cluster.derived_properties().get("stonith-enabled", "false").lower() in ("true", "yes", "1", "on")
+    # checks that need to know whether the cluster fences: the address's release without fencing, and
+    # warnings about what Pacemaker cannot express exactly
+    props = cluster.derived_properties()
+    fencing = props.get("stonith-enabled", "false").lower() in ("true", "yes", "1", "on")
+    policy = str(props.get("no-quorum-policy", "stop")).strip().lower()
     for i, pkg in enumerate(packages):
         if pkg is None:
             continue
         path = f.index(prefix, i)
-        if pkg.sna is not None:
-            _sna_release_window(p, path, pkg, fencing, _action_limit(cluster))
+        _release_without_fencing(p, path, pkg, fencing, policy)
         _package_warnings(p, path, pkg, fencing)
 
 
@@ -557,25 +558,19 @@ def _find_cycle(by_name):
     return None
 
 
-ENGINE_ACTIONS_MIN = 4  # Pacemaker's node-action-limit when unset or 0: twice the cores, at least 4
-
-
-def _action_limit(cluster):
-    """How many actions the engine runs at once on a node: the cluster's ``node-action-limit`` when it
-    sets one above 0, else the engine's smallest default (twice the cores, at least 4; the model does
-    not know the nodes' cores, so it counts with the least)."""
-    value = str(cluster.derived_properties().get("node-action-limit", "")).strip()
-    return int(value) if value.isdigit() and int(value) > 0 else ENGINE_ACTIONS_MIN
-
-
-def _sna_release_window(p, path, pkg, fencing, concurrency=None):
-    """An SNA package's IP release window against its halt path: refused or warned (issue 16)."""
-    level, text = sna_kind.release_window_check(pkg.sna, pkg.ip_release_window, fencing, pkg.halt_timeout,
-                                                concurrency)
-    if level == "error":
-        p.error(f.join(path, "ip_release_window"), text)
-    elif level == "warning":
-        p.warn(f.join(path, "ip_release_window"), text)
+def _release_without_fencing(p, path, pkg, fencing, policy):
+    """Without fencing, a holder cut off from the cluster gives up the package's address through the IP
+    agent's quorum guard, the moment it loses quorum, and the other side adds it after the release
+    window (issue 16: the guard, not the package's halt, bounds the release, so the package's size
+    does not matter). The guard leaves the address where the cluster keeps resources running
+    without quorum: there the address would answer from two nodes."""
+    if fencing or not pkg.ips or not pkg.ip_release_window or policy not in ("freeze", "ignore"):
+        return
+    p.warn(f.join(path, "ip_release_window"),
+           "no-quorum-policy={0} without fencing: a node cut off from the cluster keeps the package and its address "
+           "(the IP agent's quorum guard leaves them, as the policy asks) while the other side adds the address after "
+           "{1} s; it would answer from two nodes - use no-quorum-policy=stop or a lock LUN".format(
+               policy, pkg.ip_release_window))
 
 
 def _package_warnings(p, path, pkg, fencing):

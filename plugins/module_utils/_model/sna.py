@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from ansible_collections.failover.cluster.plugins.module_utils._sna import FLAVOURS as _CLI_FLAVOURS
 from ansible_collections.failover.cluster.plugins.module_utils._sna import VERBS
-from ansible_collections.failover.cluster.plugins.module_utils._sna_halt import check_release_window
 
 from . import fields as f
 
@@ -261,20 +260,3 @@ def definitions(sna, ip_address):
     relocatable IP) and the link stations, as given (the role hashes this for its stamp)."""
     return {"node": dict(sna.node), "port": dict(sna.port, local_ip=ip_address),
             "link_stations": [dict(ls) for ls in sna.link_stations]}
-
-
-def release_window_check(sna, release_window, fencing, halt_timeout=None, concurrency=None):
-    """``(level, text)``: does the IP's release window cover this package's halt path (the link
-    stations - at once with ``link_station_start: parallel``, one after another as group members with
-    ``sequential`` -, then the port, the SNA node, the IP)? ``concurrency``: how many actions the engine
-    runs at once on a node (``node-action-limit``; None: unbounded), so parallel stops come in waves.
-    ``level`` ok | warning | error (``_sna_halt.check_release_window``). A window of 0 is the
-    operator's explicit choice of speed over the window: not checked."""
-    if not release_window:
-        return "ok", ""
-    default_stop = halt_timeout or 60  # cib.py: a step without its own stop timeout
-    level, text = check_release_window(release_window, len(sna.ls_names), LS_STOP_WAIT, default_stop,
-                                       sna.stop_timeout, parallel=sna.parallel,
-                                       concurrency=concurrency if sna.parallel else None, fencing=fencing)
-    prefix = "ip_release_window: "
-    return level, text[len(prefix):] if text.startswith(prefix) else text

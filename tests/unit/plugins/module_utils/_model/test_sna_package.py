@@ -271,38 +271,31 @@ def many_link_stations(count):
     return entry
 
 
-def test_the_release_window_is_checked_against_the_halt_path():
-    """Issue 16: without fencing, a cut-off holder halts link stations, port, node and IP while the
-    survivor waits the IP's release window; the model computes that path and says when it is too long."""
-    _packages, warnings = build_packages([with_sna(link_station_start="sequential")], CLUSTER)
-    window = [w for w in warnings if w.startswith("packages[0].ip_release_window:")]
-    assert len(window) == 1 and "usual halt of 1.05 s but not its worst case" in window[0], warnings
-    assert "2 link station(s) stopping one after another" in window[0]
-    # 16 link stations one after another: the usual halt alone outlasts the default window of 3 s
-    sixteen = many_link_stations(16)
-    found = errors(dict(sixteen, sna=dict(sixteen["sna"], link_station_start="sequential")))
-    assert any(e.startswith("packages[0].ip_release_window: 3 s is shorter than the package's usual halt of 4.55 s")
-               for e in found), found
-    # a longer window is accepted; a window of 0 is the operator's explicit choice (not checked)
-    build_packages([dict(many_link_stations(16), ip_release_window=5)], CLUSTER)
-    # in parallel link stations stop in waves of the engine's action limit per node (at least 4 when
-    # the cluster sets none): 16 in 4 waves fit the default window, 64 in 16 waves do not
-
-    def parallel(count):
+def test_the_package_size_no_longer_limits_the_release_window():
+    """Issue 16: the IP agent's quorum guard releases a cut-off holder's address the moment it loses
+    quorum, so the package's halt path (64 link stations, one after another or in parallel) is not
+    held against the window any more: nothing is refused or warned about it."""
+    def layout(count, how):
         entry = many_link_stations(count)
-        return dict(entry, sna=dict(entry["sna"], link_station_start="parallel"))
+        return dict(entry, sna=dict(entry["sna"], link_station_start=how))
 
-    _packages, warnings = build_packages([parallel(16)], CLUSTER)
-    window = [w for w in warnings if w.startswith("packages[0].ip_release_window:")]
-    assert len(window) == 1 and "usual halt of 1.55 s but not its worst case" in window[0], warnings
-    assert "16 link station(s) stopping in parallel, 4 wave(s)" in window[0]
-    assert any("usual halt of 4.55 s" in e and "16 wave(s)" in e for e in errors(parallel(64)))
-    # a cluster that lets the engine run 64 actions per node stops them in one wave
-    roomy = dict(CLUSTER, properties={"node-action-limit": "64"})
-    _packages, warnings = build_packages([parallel(64)], roomy)
-    assert any("usual halt of 0.8 s but not its worst case" in w for w in warnings), warnings
-    _packages, warnings = build_packages([dict(parallel(64), ip_release_window=0)], CLUSTER)
-    assert not [w for w in warnings if "ip_release_window" in w]
+    for spec in (with_sna(link_station_start="sequential"), layout(16, "sequential"), layout(64, "sequential"),
+                 layout(64, "parallel")):
+        _packages, warnings = build_packages([spec], CLUSTER)
+        assert not [w for w in warnings if "ip_release_window" in w], warnings
+
+
+def test_a_policy_that_keeps_resources_without_quorum_is_warned_about():
+    """The guard leaves the address where no-quorum-policy keeps resources running (freeze, ignore):
+    without fencing the address would answer from two nodes; with fencing, or a window of 0, nothing."""
+    for policy in ("freeze", "ignore"):
+        _packages, warnings = build_packages([many_link_stations(4)], dict(CLUSTER, properties={
+            "no-quorum-policy": policy}))
+        window = [w for w in warnings if w.startswith("packages[0].ip_release_window:")]
+        assert len(window) == 1 and "no-quorum-policy=%s without fencing" % policy in window[0], warnings
+    _packages, warnings = build_packages([dict(many_link_stations(4), ip_release_window=0)], dict(
+        CLUSTER, properties={"no-quorum-policy": "freeze"}))
+    assert not [w for w in warnings if "ip_release_window" in w], warnings
 
 
 def errors_in(cluster, *specs):

@@ -162,17 +162,6 @@ def test_the_live_target_role_is_kept_on_the_group():
     assert all("target-role" not in meta(e) for e in resources[1:])
 
 
-def test_the_release_window_counts_one_wave_of_parallel_stops():
-    from ansible_collections.failover.cluster.plugins.module_utils._model.package import build_packages
-
-    many = entry(link_stations=[{"ls_name": "LS%d" % i, "remote_ip_host": "198.51.100.14", "pu_name": "PU%d" % i}
-                                for i in range(32)])
-    _packages, warnings = build_packages([many], CLUSTER)
-    # 32 link stations, at least 4 stops at once per node: 8 waves of 0.25 s, port, node, IP
-    assert any("32 link station(s) stopping in parallel, 8 wave(s)" in w and "usual halt of 2.55 s" in w
-               for w in warnings), warnings
-
-
 # --- the engine's own reading of the compiled constraints (crm_simulate, when installed) -----------
 CRM_SIMULATE = shutil.which("crm_simulate")
 SIM_CIB = ('<cib epoch="5" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.9" have-quorum="1">'
