@@ -122,13 +122,15 @@ class Lab:
 
 
 class Probe:
-    """The one probe process on the mainframe; its samples, read by a thread."""
+    """The one probe process (failover_probe.py) on a lab host, by default the mainframe with the SNA
+    host's socket; its samples, read by a thread. ``ips``: the addresses it asks for by ARP."""
 
-    def __init__(self, lab):
+    def __init__(self, lab, host="mainframe", iface="eth0", source_ip=MAINFRAME_IP,
+                 snahost_socket="/var/lib/snahost/snahost.sock", ips=(SNA_IP, BARE_IP)):
         source = (ROOT / "benchmarks" / "failover_probe.py").read_text()
         self.proc = subprocess.Popen(
-            [*LABCTL, "--prefix", lab.prefix, "exec", "mainframe", "--", "python3", "-u", "-c", source,
-             "eth0", MAINFRAME_IP, "/var/lib/snahost/snahost.sock", str(PERIOD), SNA_IP, BARE_IP],
+            [*LABCTL, "--prefix", lab.prefix, "exec", host, "--", "python3", "-u", "-c", source,
+             iface, source_ip, snahost_socket, str(PERIOD), *ips],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         self.samples = []
@@ -152,6 +154,16 @@ class Probe:
     def last(self):
         with self.lock:
             return self.samples[-1] if self.samples else None
+
+    def first(self, ip, mac, since, timeout):
+        """monotonic time of the first sample after ``since`` where ``ip`` answers with ``mac`` (None)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for sample in self.since(since):
+                if sample["arp"].get(ip) == mac:
+                    return sample["t"]
+            time.sleep(0.1)
+        return None
 
     def wait(self, predicate, since, timeout, what):
         deadline = time.monotonic() + timeout

@@ -42,12 +42,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_failover as bf  # noqa: E402 - the probe process and its reader are that benchmark's
 
 ROOT = Path(__file__).resolve().parents[1]
 LABCTL = [sys.executable, str(ROOT / "lab" / "labctl")]
@@ -58,7 +61,6 @@ TARGET = "203.0.113.1"
 PKG_IP = "203.0.113.50"
 BARE_IP = "203.0.113.60"
 REMOTE_IP = "203.0.113.14"
-PERIOD = 0.05
 NODES = [{"name": "node1", "addresses": ["198.51.100.11/24"], "stationary_addresses": ["203.0.113.11/24"]},
          {"name": "node2", "addresses": ["198.51.100.12/24"], "stationary_addresses": ["203.0.113.12/24"]}]
 NETPKG = {"package_name": "netpkg", "node_name": ["node1", "node2"], "failback_policy": "manual",
@@ -97,52 +99,14 @@ def bare_xml(interface):
 
 
 class Lab:
+    prefix = PREFIX
+
     def run(self, *args, check=True, timeout=300):
         return subprocess.run([*LABCTL, "--prefix", PREFIX, *args], capture_output=True, text=True, check=check,
                               timeout=timeout)
 
     def exec(self, host, *argv, check=True):
         return self.run("exec", host, "--", *argv, check=check).stdout
-
-
-class Probe:
-    """failover_probe.py on ``remote``, ARP only (no SNA host there: its ``pus`` are null)."""
-
-    def __init__(self, iface):
-        source = (ROOT / "benchmarks" / "failover_probe.py").read_text()
-        self.proc = subprocess.Popen(
-            [*LABCTL, "--prefix", PREFIX, "exec", "remote", "--", "python3", "-u", "-c", source,
-             iface, REMOTE_IP, "/nonexistent", str(PERIOD), PKG_IP, BARE_IP],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        self.samples, self.lock = [], threading.Lock()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            try:
-                sample = json.loads(line)
-            except ValueError:
-                continue
-            with self.lock:
-                self.samples.append(sample)
-
-    def first(self, ip, mac, since, timeout):
-        """monotonic time of the first sample after ``since`` where ``ip`` answers with ``mac`` (None)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                for sample in self.samples:
-                    if sample["t"] >= since and sample["arp"].get(ip) == mac:
-                        return sample["t"]
-            time.sleep(0.1)
-        return None
-
-    def stop(self):
-        try:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            self.proc.kill()
 
 
 def crm_where(lab):
@@ -302,7 +266,8 @@ def main(argv=None):
             nic = provision(lab, Path(tmp))
             macs = {n: mac_of(lab, n, nic) for n in ("node1", "node2")}
             remote_if = lab.exec("remote", "ip", "-o", "-4", "addr", "show", "to", DATA_NET).split()[1].split("@")[0]
-            probe = Probe(remote_if)
+            probe = bf.Probe(lab, host="remote", iface=remote_if, source_ip=REMOTE_IP, snahost_socket="/nonexistent",
+                             ips=(PKG_IP, BARE_IP))
             time.sleep(2)
             if not probe.samples or probe.samples[-1]["arp"].get(PKG_IP) != macs[holders(lab)[0]]:
                 raise RuntimeError(f"the probe on remote does not see {PKG_IP} answer from its holder")
