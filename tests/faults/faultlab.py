@@ -304,6 +304,18 @@ def lab_for_module(prefix, work, spec, extra_vars=(), pus=PUS):
         teardown.ctl("down", check=False)
 
 
+def link_station_id(lab, ls_name, node="node1"):
+    """The resource id of link station ``ls_name`` in the CIB, whatever the package's layout: a group
+    member ``fc.<pkg>.res.ls_<name>`` (sequential starts) or a primitive ``fc.<pkg>.ls.<name>``
+    (parallel)."""
+    root = ET.fromstring(lab.sh(node, "cibadmin --query --scope resources", check=True).stdout)
+    for prim in root.iter("primitive"):
+        if prim.get("type") == "sna_link_station" and any(
+                nv.get("name") == "ls_name" and nv.get("value") == ls_name for nv in prim.iter("nvpair")):
+            return prim.get("id")
+    raise AssertionError(f"no link station {ls_name} in the CIB")
+
+
 def other(node):
     """The other cluster node of the 2-node fault labs."""
     return "node2" if node == "node1" else "node1"

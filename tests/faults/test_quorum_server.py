@@ -23,6 +23,7 @@ from faultlab import (
     Probe,
     analyse,
     lab_for_module,
+    link_station_id,
     log,
     other,
     partition_rounds,
@@ -168,7 +169,7 @@ def test_sna_start_fails_on_the_target(lab):
         lab.sh("mainframe", set_snahost_conf_only, check=True)
         def link_stations_down_with_failures():
             views = [lab.view(n) for n in NODES]
-            running = [r for v in views for members in v["started"].values() for r in members if "ls_HALS" in r]
+            running = [r for v in views for members in v["started"].values() for r in members if "HALS" in r]
             return views if not running and any(v["failures"] for v in views) else None
 
         stopped_s, views = wait_for(link_stations_down_with_failures, 240, what="link stations stopped with failures")
@@ -206,10 +207,11 @@ def wait_middle(lab, node, victim, timeout=60):
     def has(pattern):
         return f"printf %s \"$x\" | grep -q '{pattern}'"
 
+    last = link_station_id(lab, "HALS4")
     if victim == "target":
-        reached, unfinished = started_on("fc.sna.ip0", node), "! " + has(started_on("fc.sna.res.ls_HALS4", node))
+        reached, unfinished = started_on("fc.sna.ip0", node), "! " + has(started_on(last, node))
     else:
-        reached = '<resource id="fc.sna.res.ls_HALS4"[^>]*role="Stopped"'
+        reached = f'<resource id="{last}"[^>]*role="Stopped"'
         unfinished = has(started_on("fc.sna.ip0", node))
     script = (f"end=$(($(date +%s)+{timeout})); while [ $(date +%s) -lt $end ]; do "
               f"x=$(crm_mon --one-shot --output-as=xml 2>/dev/null | tr -d '\\n'); "

@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from faultlab import PYTESTMARK, ROOT, VENV_BIN, Lab, Probe, analyse, log, wait_for
+from faultlab import PYTESTMARK, ROOT, VENV_BIN, Lab, Probe, analyse, link_station_id, log, wait_for
 from test_quorum_server import started_on
 
 PREFIX = "f14r"
@@ -157,15 +157,15 @@ def _watch_script(reached, middle, timeout, negate=False):
 
 def wait_middle_target(lab, node, timeout=90):
     """Block until the target ``node`` has started the package's IP but not its last link station."""
-    script = _watch_script(started_on("fc.sna.ip0", node), started_on("fc.sna.res.ls_HALS4", node), timeout,
+    script = _watch_script(started_on("fc.sna.ip0", node), started_on(link_station_id(lab, "HALS4"), node), timeout,
                            negate=True)
     return lab.sh(node, script, timeout=timeout + 30).stdout.strip()
 
 
 def wait_middle_source(lab, node, timeout=90):
     """Block until the source ``node`` has stopped the last link station but still holds the IP."""
-    script = _watch_script('<resource id="fc.sna.res.ls_HALS4"[^>]*role="Stopped"', started_on("fc.sna.ip0", node),
-                           timeout)
+    last = link_station_id(lab, "HALS4")
+    script = _watch_script(f'<resource id="{last}"[^>]*role="Stopped"', started_on("fc.sna.ip0", node), timeout)
     return lab.sh(node, script, timeout=timeout + 30).stdout.strip()
 
 
