@@ -1,10 +1,21 @@
 """Faults of a 2-node cluster with a lock LUN (SBD on a shared disk), running the SNA gateway package.
 
 Lab: tests/faults/specs/lock_lun.yml (node1, node2, mainframe = the emulated remote SNA host and
-the probe; disk lock0), provisioned with inventories/lab plus tests/faults/lock_lun_vars.yml (SBD
-instead of the quorum server; the lab has no watchdog). A partition makes both nodes race to fence
-each other through the disk; the probe on the mainframe checks every ~100 ms by ARP and by the
-remote host's PU table that at most one node holds the relocatable IP and the link stations.
+the probe; disk lock0; node1 and node2 also on the data network net1, 203.0.113.0/24), provisioned
+with inventories/lab plus tests/faults/lock_lun_vars.yml (SBD instead of the quorum server; the lab
+has no watchdog; the nodes' data addresses as stationary addresses).
+
+1. A partition makes both nodes race to fence each other through the disk; the probe on the
+   mainframe checks every ~100 ms by ARP and by the remote host's PU table that at most one node
+   holds the relocatable IP and the link stations.
+2. The lock disk goes away under the running cluster: nobody is reset, the package stays.
+3. node_fail_fast_enabled on a monitored subnet failure (issue 13, last: it adds a package and
+   resets a node): a package ``ffpkg`` (relocatable IP 203.0.113.60, one service, monitored_subnet
+   203.0.113.0/24, node_fail_fast_enabled) is declared by playbooks/provision.yml on the node that
+   does not run the SNA gateway; its data link goes down (the heartbeat on net0 stays up) -> the
+   guard member's failed stop makes the other node fence it through SBD (stonith_admin --history,
+   its PID 1 restarted), ffpkg runs whole on the other node and its address is not on the reset
+   node; the other node and the SNA gateway are not disturbed.
 
     sudo .venv/bin/pytest -m faults tests/faults -s        # FAULT_ROUNDS=10 by default
 """
