@@ -238,6 +238,16 @@ def node_attribute(lab, node, name):
     return None
 
 
+def pacemaker_log(lab, pattern):
+    """The lines of both nodes' pacemaker logs (/var/log/pacemaker, kept across a reset) that contain
+    ``pattern``."""
+    lines = []
+    for node in NODES:
+        out = lab.sh(node, f"cat /var/log/pacemaker/pacemaker.log 2>/dev/null | grep -F -- '{pattern}'", timeout=30)
+        lines += out.stdout.splitlines()
+    return lines
+
+
 def test_fail_fast_package_resets_the_holder_on_a_data_subnet_failure(lab, tmp_path):
     """A package with ``node_fail_fast_enabled`` monitoring the data subnet, on this cluster with
     fencing: the holder's data link goes down (heartbeat untouched) -> the holder is reset through
@@ -294,6 +304,14 @@ def test_fail_fast_package_resets_the_holder_on_a_data_subnet_failure(lab, tmp_p
         assert [(e["action"], e["target"], e["status"], e["delegate"]) for e in new_events] == [
             ("reboot", holder, "success", survivor)], new_events
         assert start_time(lab, survivor) == boots[survivor]
+        # and it was the guard: its stop failed with the subnet down, and that failure is the scheduler's
+        # reason to fence (no other member of the package failed there)
+        refused = pacemaker_log(lab, "monitored subnet down on this node")
+        reasons = [line.split("will be fenced: ", 1)[1] for line in pacemaker_log(lab, "will be fenced: ")
+                   if "fc.ffpkg." in line]
+        log(f"guard's stop: {refused[:2]}; fencing reasons: {sorted(set(reasons))}")
+        assert any("fc.ffpkg.netguard" in line and "stop" in line for line in refused), refused
+        assert reasons and {r.split()[0] for r in reasons} == {"fc.ffpkg.netguard"}, reasons
         # the package's address is on the survivor only (the reset holder came back without it)
         assert f" {FF_ADDRESS}/" not in lab.addresses(holder), lab.addresses(holder)
         assert "sleep infinity" not in lab.sh(holder, "ps -eo args", check=True).stdout
