@@ -248,6 +248,14 @@ def pacemaker_log(lab, pattern):
     return lines
 
 
+def guard_diagnosis(lab):
+    """What the nodes say about the guard and the subnet attribute (for a failure message)."""
+    return {node: lab.sh(node, f"attrd_updater -Q -A -n {SUBNET_ATTRIBUTE} 2>&1; "
+                               "grep -E 'netguard|fc-subnet|will be fenced|subnet_guard' "
+                               "/var/log/pacemaker/pacemaker.log | tail -n 40", timeout=30).stdout
+            for node in NODES}
+
+
 def test_fail_fast_package_resets_the_holder_on_a_data_subnet_failure(lab, tmp_path):
     """A package with ``node_fail_fast_enabled`` monitoring the data subnet, on this cluster with
     fencing: the holder's data link goes down (heartbeat untouched) -> the holder is reset through
@@ -290,7 +298,8 @@ def test_fail_fast_package_resets_the_holder_on_a_data_subnet_failure(lab, tmp_p
             return [e for e in events if e not in before] or None
 
         fence_s, new_events = wait_for(fenced, 120, what=f"{holder} fenced",
-                                       detail=lambda: (fence_events(lab, survivor), started(lab, survivor, "ffpkg")))
+                                       detail=lambda: (fence_events(lab, survivor), started(lab, survivor, "ffpkg"),
+                                                       guard_diagnosis(lab)))
         moved_s, _ = wait_for(
             lambda: sorted(started(lab, survivor, "ffpkg").items()) == [(m, survivor) for m in sorted(members)]
             and f" {FF_ADDRESS}/" in lab.addresses(survivor), 120, what=f"ffpkg whole on {survivor}",
