@@ -1,10 +1,21 @@
 """Faults of a 2-node cluster with a lock LUN (SBD on a shared disk), running the SNA gateway package.
 
 Lab: tests/faults/specs/lock_lun.yml (node1, node2, mainframe = the emulated remote SNA host and
-the probe; disk lock0), provisioned with inventories/lab plus tests/faults/lock_lun_vars.yml (SBD
-instead of the quorum server; the lab has no watchdog). A partition makes both nodes race to fence
-each other through the disk; the probe on the mainframe checks every ~100 ms by ARP and by the
-remote host's PU table that at most one node holds the relocatable IP and the link stations.
+the probe; disk lock0; node1 and node2 also on the data network net1, 203.0.113.0/24), provisioned
+with inventories/lab plus tests/faults/lock_lun_vars.yml (SBD instead of the quorum server; the lab
+has no watchdog; the nodes' data addresses as stationary addresses).
+
+1. A partition makes both nodes race to fence each other through the disk; the probe on the
+   mainframe checks every ~100 ms by ARP and by the remote host's PU table that at most one node
+   holds the relocatable IP and the link stations.
+2. The lock disk goes away under the running cluster: nobody is reset, the package stays.
+3. node_fail_fast_enabled on a monitored subnet failure (issue 13, last: it adds a package and
+   resets a node): a package ``ffpkg`` (relocatable IP 203.0.113.60, one service, monitored_subnet
+   203.0.113.0/24, node_fail_fast_enabled) is declared by playbooks/provision.yml on the node that
+   does not run the SNA gateway; its data link goes down (the heartbeat on net0 stays up) -> the
+   guard member's failed stop makes the other node fence it through SBD (stonith_admin --history,
+   its PID 1 restarted), ffpkg runs whole on the other node and its address is not on the reset
+   node; the other node and the SNA gateway are not disturbed.
 
     sudo .venv/bin/pytest -m faults tests/faults -s        # FAULT_ROUNDS=10 by default
 """
@@ -16,13 +27,16 @@ import os
 import shutil
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 from faultlab import (
     HERE,
     NODES,
     PYTESTMARK,
+    ROOT,
     ROUNDS,
     NoSurvivorError,
     Probe,
@@ -172,3 +186,150 @@ def test_lock_disk_lost(lab):
     assert {lab.package_node(v) for v in views} == {node}
     assert sum(not s.up(lab.macs) for s in samples if s.t >= t0) == 0, report
     assert settled == node
+
+
+# -- node_fail_fast_enabled on a monitored subnet failure (issue 13) ----------------------------
+DATA_NET = "203.0.113.0/24"
+FF_ADDRESS = "203.0.113.60"
+SUBNET_ATTRIBUTE = "fc-subnet-203-0-113-0-24"
+
+
+def start_time(lab, node):
+    """The start time of ``node``'s PID 1 (it changes when the node is reset), None while it is down."""
+    proc = lab.sh(node, "cut -d' ' -f22 /proc/1/stat", timeout=30)
+    return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else None
+
+
+def fence_events(lab, node):
+    """The fencing history as ``node``'s fencer knows it: one dict per action (--verbose: every action;
+    without it only one per target is listed, which hides a second reset of the same node)."""
+    out = lab.sh(node, "stonith_admin --history '*' --verbose --output-as=xml 2>/dev/null", timeout=30).stdout
+    try:
+        root = ET.fromstring(out)
+    except ET.ParseError:
+        return None
+    return [{k: e.get(k) for k in ("action", "target", "status", "delegate", "completed")}
+            for e in root.iter("fence_event")]
+
+
+def started(lab, node, package):
+    """{member id: node} of the package's members that ``node``'s crm_mon shows Started."""
+    proc = lab.sh(node, "crm_mon --one-shot --inactive --output-as=xml 2>/dev/null", timeout=30)
+    try:
+        root = ET.fromstring(proc.stdout)
+    except ET.ParseError:
+        return {}
+    return {r.get("id"): r.find("node").get("name") for r in root.iter("resource")
+            if r.get("id", "").startswith(f"fc.{package}.") and r.get("role") == "Started"
+            and r.find("node") is not None}
+
+
+def node_attribute(lab, node, name):
+    """``node``'s transient attribute ``name`` in the CIB status section (read on ``node``), or None."""
+    out = lab.sh(node, "cibadmin --query --scope status 2>/dev/null", timeout=30).stdout
+    try:
+        root = ET.fromstring(out)
+    except ET.ParseError:
+        return None
+    for state in root.iter("node_state"):
+        if state.get("uname") == node:
+            for pair in state.iter("nvpair"):
+                if pair.get("name") == name:
+                    return pair.get("value")
+    return None
+
+
+def log_sizes(lab):
+    """The number of lines of each node's pacemaker log (/var/log/pacemaker, kept across a reset)."""
+    return {node: int(lab.sh(node, "wc -l < /var/log/pacemaker/pacemaker.log", check=True, timeout=30).stdout)
+            for node in NODES}
+
+
+def new_log_lines(lab, sizes, pattern):
+    """The lines written to each node's pacemaker log since ``sizes`` that match the ERE ``pattern``
+    (the CIB's own change records left out)."""
+    return {node: [line for line in lab.sh(node, f"tail -n +{sizes[node] + 1} /var/log/pacemaker/pacemaker.log "
+                                                 f"| grep -E -- '{pattern}'", timeout=30).stdout.splitlines()
+                   if "cib_perform_op" not in line]
+            for node in NODES}
+
+
+def test_fail_fast_package_resets_the_holder_on_a_data_subnet_failure(lab, tmp_path):
+    """A package with ``node_fail_fast_enabled`` monitoring the data subnet, on this cluster with
+    fencing: the holder's data link goes down (heartbeat untouched) -> the guard's stop fails, the
+    holder is reset (its PID 1 restarted; the fencing history) and the package runs on the other
+    node; the other node and the SNA gateway package it runs are not disturbed."""
+    sna_node = lab.settled()
+    holder, survivor = other(sna_node), sna_node  # only the fail-fast package runs on the holder
+    members = ["fc.ffpkg.ip0", "fc.ffpkg.svc.main", "fc.ffpkg.netguard"]
+    spec = {"package_name": "ffpkg", "node_name": [holder, survivor], "failback_policy": "manual",
+            "node_fail_fast_enabled": True, "monitored_subnet": [DATA_NET],
+            "ip": [{"ip_address": FF_ADDRESS, "ip_subnet": DATA_NET}],
+            "services": [{"service_name": "main", "service_cmd": "/bin/sleep infinity"}]}
+    extra = tmp_path / "ffpkg.yml"
+    extra.write_text(yaml.safe_dump({"packages_list": [spec]}))
+    lab.playbook(ROOT / "playbooks" / "provision.yml", HERE / "lock_lun_vars.yml", extra)
+
+    # the guard is the group's last member, its stop fences
+    resources = ET.fromstring(lab.sh(survivor, "cibadmin --query --scope resources", check=True).stdout)
+    group = resources.find("group[@id='fc.ffpkg']")
+    assert group is not None, lab.sh(survivor, "crm_mon -1").stdout
+    guard = group.findall("primitive")[-1]
+    assert (guard.get("id"), guard.get("provider"), guard.get("type")) == ("fc.ffpkg.netguard", "failover",
+                                                                          "subnet_guard")
+    assert [op.get("on-fail") for op in guard.iter("op") if op.get("name") == "stop"] == ["fence"]
+    _s, _ = wait_for(lambda: all(node_attribute(lab, n, SUBNET_ATTRIBUTE) == "1" for n in NODES), 60,
+                     what="data subnet monitored up on both nodes")
+    _s, _ = wait_for(lambda: sorted(started(lab, survivor, "ffpkg").items()) == [(m, holder) for m in sorted(members)],
+                     120, what=f"ffpkg whole on {holder}", detail=lambda: started(lab, survivor, "ffpkg"))
+    assert f" {FF_ADDRESS}/" in lab.addresses(holder)
+    nic = lab.sh(holder, f"ip -o -4 addr show to {DATA_NET}", check=True).stdout.split()[1].split("@")[0]
+    boots = {n: start_time(lab, n) for n in NODES}
+    before = fence_events(lab, survivor)
+    assert before is not None
+    sizes = log_sizes(lab)
+
+    t0 = time.monotonic()
+    lab.sh(holder, f"ip link set dev {nic} down", check=True)
+    try:
+        reset_s, _ = wait_for(lambda: start_time(lab, holder) not in (None, boots[holder]), 120,
+                              what=f"{holder} reset", detail=lambda: (
+                                  started(lab, survivor, "ffpkg"), fence_events(lab, survivor),
+                                  new_log_lines(lab, sizes, "netguard|fenc|stonith|sbd|unclean")))
+        moved_s, _ = wait_for(
+            lambda: sorted(started(lab, survivor, "ffpkg").items()) == [(m, survivor) for m in sorted(members)]
+            and f" {FF_ADDRESS}/" in lab.addresses(survivor), 120, what=f"ffpkg whole on {survivor}",
+            detail=lambda: started(lab, survivor, "ffpkg"))
+        new_events = [e for e in fence_events(lab, survivor) or [] if e not in before]
+        fencing = new_log_lines(lab, sizes, "will be fenced|Operation .reboot. targeting|monitored subnet down")
+        log(f"data link down on {holder}: reset after {reset_s:.1f}s, ffpkg whole on {survivor} after "
+            f"{reset_s + moved_s:.1f}s; new fencing history on {survivor}: {new_events}; in the logs: "
+            + json.dumps(fencing, indent=1))
+        # the holder was reset, the other node was not; the package's address is on the survivor
+        # only (the reset holder came back without it) and its service is not on the old holder
+        assert start_time(lab, survivor) == boots[survivor]
+        assert f" {FF_ADDRESS}/" not in lab.addresses(holder), lab.addresses(holder)
+        assert "sleep infinity" not in lab.sh(holder, "ps -eo args", check=True).stdout
+        # the cluster fenced the holder (the survivor's fencer, through the SBD device), nothing else
+        assert [(e["action"], e["target"], e["status"], e["delegate"]) for e in new_events] == [
+            ("reboot", holder, "success", survivor)], new_events
+        # and it was the guard: its stop failed on the holder with the subnet down, and that failure
+        # is the scheduler's reason to fence (no other member of the package failed there)
+        assert any("fc.ffpkg.netguard" in line and "stop" in line and holder in line and "monitored subnet down" in line
+                   for lines in fencing.values() for line in lines), fencing
+        reasons = [line.split("will be fenced: ", 1)[1] for lines in fencing.values() for line in lines
+                   if f"node {holder} will be fenced: " in line]
+        assert reasons and reasons[0] == "fc.ffpkg.netguard failed there", reasons
+        assert not [r for r in reasons if "fc.ffpkg." in r and "fc.ffpkg.netguard " not in r], reasons
+    finally:
+        # after the reset the lab brought the node's links up again; up again in any case
+        wait_for(lambda: lab.sh(holder, f"ip link set dev {nic} up").returncode == 0, 120,
+                 what=f"{nic} up on {holder}")
+        log(f"fault over after {time.monotonic() - t0:.1f}s")
+    # the cluster is whole again: both online, the data subnet up on the holder, the packages where
+    # they recovered (failback manual), the SNA gateway never moved
+    assert lab.settled() == survivor
+    _s, _ = wait_for(lambda: node_attribute(lab, holder, SUBNET_ATTRIBUTE) == "1", 60,
+                     what=f"data subnet monitored up on {holder} again")
+    time.sleep(5)
+    assert sorted(started(lab, holder, "ffpkg").items()) == [(m, survivor) for m in sorted(members)]
