@@ -103,7 +103,9 @@ def test_a_lost_quorum_makes_the_guard_delete_the_address(agent):
     time.sleep(0.6)  # a few looks while quorate: nothing happens
     assert (agent.dir / "has").exists()
     (agent.dir / "quorate").unlink()
-    assert wait(lambda: not (agent.dir / "has").exists()), "the guard did not delete the address"
+    # the guard deletes the address, then writes its marker: wait for the marker, the last of the two
+    assert wait((agent.dir / "run" / "ip-guard-fc.sna.ip0.released").exists), "the guard did not release"
+    assert not (agent.dir / "has").exists()
     assert "ip -4 addr del 198.51.100.50/24 dev eth0" in (agent.dir / "calls").read_text()
     assert (agent.dir / "run" / "ip-guard-fc.sna.ip0.released").read_text().strip() == "this node lost quorum"
     assert wait(lambda: guard_pid(agent.dir) is None), "the guard did not end after releasing"
@@ -129,7 +131,8 @@ def test_released_then_quorate_again_is_not_running(agent):
 def test_a_silent_corosync_counts_as_out_of_the_cluster(agent):
     assert agent("start").returncode == 0
     (agent.dir / "corosync-down").write_text("")
-    assert wait(lambda: not (agent.dir / "has").exists(), timeout=15)
+    assert wait((agent.dir / "run" / "ip-guard-fc.sna.ip0.released").exists, timeout=15)
+    assert not (agent.dir / "has").exists()
     marker = (agent.dir / "run" / "ip-guard-fc.sna.ip0.released").read_text()
     assert marker.startswith("corosync has not answered for")
 
