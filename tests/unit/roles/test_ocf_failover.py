@@ -301,3 +301,52 @@ def test_the_guard_waits_out_a_short_silence_of_corosync_but_not_a_long_one():
 def test_the_guard_never_releases_while_the_node_is_quorate():
     with pytest.raises(StopIteration):  # it keeps looking until the states run out
         guard_run([True] * 40)
+
+
+def test_poll_pauses_back_off_to_a_ceiling():
+    pauses = ocf.poll_pauses(first=0.1, growth=2, longest=0.5)
+    assert [next(pauses) for _ in range(5)] == [0.1, 0.2, 0.4, 0.5, 0.5]
+    default = ocf.poll_pauses()
+    first = [next(default) for _ in range(40)]
+    assert first[0] == 0.1 and max(first) == 0.5 and first == sorted(first)
+
+
+def test_wait_until_backs_off_and_stops_at_the_deadline(monkeypatch):
+    clock = {"now": 0.0}
+    slept = []
+    monkeypatch.setattr(ocf.time, "monotonic", lambda: clock["now"])
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock["now"] += seconds
+
+    monkeypatch.setattr(ocf.time, "sleep", sleep)
+    polls = []
+
+    def never():
+        polls.append(clock["now"])
+        return False
+
+    assert ocf.wait_until(never, 10.0) is False
+    # a fixed 0.1 s poll would have run 101 times in 10 s; the backoff runs about a quarter of that
+    assert 20 <= len(polls) <= 30, len(polls)
+    assert polls[-1] == pytest.approx(10.0) and max(slept) == pytest.approx(0.5)
+    # the last pause is cut to the deadline, never past it
+    assert sum(slept) == pytest.approx(10.0)
+
+    clock["now"] = 0.0
+    answers = iter([False, False, "ACTIVE"])
+    assert ocf.wait_until(lambda: next(answers), 10.0) == "ACTIVE"
+    assert clock["now"] == pytest.approx(0.1 + 0.125)
+
+
+def test_wait_address_free_is_not_free_before_the_end_of_the_window():
+    """The probes run inside the release window: quiet ones before its end do not free the address,
+    a holder answering near its end still counts, and the first quiet pair at or after it does."""
+    answers = iter([set(), set(), set(), {MAC_B}, set(), set(), set(), set()])
+    ticks = iter(range(100))
+    assert ocf.wait_address_free(lambda: next(answers), 2, 50, clock=lambda: next(ticks), not_before=5) == (
+        True, {MAC_B}, 6)
+    quiet = iter([set()] * 10)
+    ticks = iter(range(100))
+    assert ocf.wait_address_free(lambda: next(quiet), 2, 50, clock=lambda: next(ticks), not_before=3)[2] == 3
