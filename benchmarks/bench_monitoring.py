@@ -52,6 +52,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_failover as bf  # noqa: E402 - the probe process and its reader are that benchmark's
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / ".cache" / "collections"))
+from ansible_collections.failover.cluster.plugins.module_utils._status import transient_attributes  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 LABCTL = [sys.executable, str(ROOT / "lab" / "labctl")]
 VENV_BIN = Path(sys.executable).parent
@@ -135,13 +138,8 @@ def wait_for(predicate, timeout, what):
 
 
 def attribute(lab, node, name):
-    root = ET.fromstring(lab.exec("node1", "cibadmin", "--query", "--scope", "status"))
-    for state in root.iter("node_state"):
-        if state.get("uname") == node:
-            for pair in state.iter("nvpair"):
-                if pair.get("name") == name:
-                    return pair.get("value")
-    return None
+    return transient_attributes(ET.fromstring(lab.exec("node1", "cibadmin", "--query", "--scope", "status"))).get(
+        node, {}).get(name)
 
 
 def all_up(lab):

@@ -480,7 +480,17 @@ def node_attributes(root):
         values = result.setdefault(node.get("uname"), {})
         for pair in node.findall("./instance_attributes/nvpair"):
             values[pair.get("name")] = pair.get("value")
-    for state in root.findall("./status/node_state"):
+    for name, values in transient_attributes(root).items():
+        result.setdefault(name, {}).update(values)
+    return result
+
+
+def transient_attributes(root):
+    """{node: {attribute: value}} of the transient node attributes, from a parsed CIB or its
+    ``status`` section alone (``cibadmin --query --scope status``)."""
+    status = root if root.tag == "status" else root.find("status")
+    result = {}
+    for state in status.findall("./node_state") if status is not None else ():
         values = result.setdefault(state.get("uname"), {})
         for pair in state.findall("./transient_attributes/instance_attributes/nvpair"):
             values[pair.get("name")] = pair.get("value")

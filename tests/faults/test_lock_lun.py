@@ -226,17 +226,14 @@ def started(lab, node, package):
 
 def node_attribute(lab, node, name):
     """``node``'s transient attribute ``name`` in the CIB status section (read on ``node``), or None."""
+    from ansible_collections.failover.cluster.plugins.module_utils._status import transient_attributes
+
     out = lab.sh(node, "cibadmin --query --scope status 2>/dev/null", timeout=30).stdout
     try:
         root = ET.fromstring(out)
     except ET.ParseError:
         return None
-    for state in root.iter("node_state"):
-        if state.get("uname") == node:
-            for pair in state.iter("nvpair"):
-                if pair.get("name") == name:
-                    return pair.get("value")
-    return None
+    return transient_attributes(root).get(node, {}).get(name)
 
 
 def log_sizes(lab):

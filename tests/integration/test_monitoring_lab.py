@@ -140,14 +140,10 @@ def wait_holder(node, timeout=60, package="grpkg"):
 
 def transient(node, name="fc-gr-dbmon"):
     """node's transient attribute ``name`` in the CIB status section, or None."""
-    root = ET.fromstring(node_cmd("cibadmin", "--query", "--scope", "status"))
-    for state in root.iter("node_state"):
-        if state.get("uname") != node:
-            continue
-        for pair in state.iter("nvpair"):
-            if pair.get("name") == name:
-                return pair.get("value")
-    return None
+    from ansible_collections.failover.cluster.plugins.module_utils._status import transient_attributes
+
+    return transient_attributes(ET.fromstring(node_cmd("cibadmin", "--query", "--scope", "status"))).get(
+        node, {}).get(name)
 
 
 @pytest.fixture(scope="module")

@@ -105,3 +105,17 @@ def test_polling_targets_per_node():
     assert "    203.0.113.0/24      node1           up        down 0/2      web" in lines
     assert "    203.0.113.0/24      node2           up        up 2/2        web" in lines
     assert "                        POLLING_TARGET 203.0.113.1 203.0.113.2" in lines
+
+
+def test_transient_attributes_from_the_whole_cib_or_its_status_section():
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(CIB)
+    expected = {"node1": {"fc-gr-dbmon": "down", "other": "x"}, "node2": {"fc-gr-cpu": "8", "fc-gr-orphan": "up"}}
+    assert _status.transient_attributes(root) == expected
+    assert _status.transient_attributes(root.find("status")) == expected
+    # the permanent value (nodes section) is not a transient one; node_attributes lets the transient win
+    assert _status.node_attributes(root)["node1"]["fc-gr-dbmon"] == "down"
+    assert _status.node_attributes(root)["node1"]["fc-gr-cpu"] == "2"
+    assert "fc-gr-cpu" not in _status.transient_attributes(root)["node1"]
+    assert _status.transient_attributes(ET.fromstring("<cib><configuration/></cib>")) == {}
