@@ -463,6 +463,16 @@ def summary_text(results, target):
 
 # ---------------------------------------------------------------------------------------
 # the runbook around the switch (controller side, through filters)
+def poll_pause(least, look_s, lease):
+    """Seconds before the watcher's next look at the cluster: at least ``least`` (poll_interval),
+    and twice what the last look (crm_mon and its parsing) took, so that watching keeps to about a
+    third of one core however big the package or busy the node - a 64-link-station package on a
+    loaded 2-core node made every look several times slower, and the watcher then competed with
+    the switch it watched. Never more than a quarter of the temporary rule's lease, which the
+    watcher renews."""
+    return max(least, min(2.0 * look_s, lease / 4.0))
+
+
 def pick_watcher(nodes, play_hosts, target, source):
     """The member the switch is watched from: online, a host of the play, preferably neither the
     target nor the source (it must outlive a crash of either), else the source, else the target.

@@ -91,8 +91,11 @@ options:
     default: 120
   poll_interval:
     description:
-      - Seconds between two looks at the cluster's status. Each look runs C(crm_mon); polling much
+      - Least seconds between two looks at the cluster's status. Each look runs C(crm_mon); polling much
         faster competes with the switch itself for CPU on small nodes.
+      - While switching, the pause is also at least twice what the last look took (at most a quarter
+        of O(rule_lease)), so that on a big package or a busy node the watcher keeps to about a third
+        of one core.
     type: float
     default: 0.25
   rule_lease:
@@ -483,14 +486,18 @@ def main():
                     observers[dep] = Observer(ids.resource_id(dep), where, p["node"])
         started = time.monotonic()
         view = None
+        pause = p["poll_interval"]
         try:
             cluster.carry_out(machine.start(time.time()))
             while not machine.done:
-                time.sleep(p["poll_interval"])
+                time.sleep(pause)
+                look = time.monotonic()
                 try:
                     view = cluster.status()
                 except StatusParseError:  # crm_mon unreadable for a moment (daemons busy): look again
                     continue
+                finally:
+                    pause = _switch.poll_pause(p["poll_interval"], time.monotonic() - look, p["rule_lease"])
                 now = time.monotonic() - started
                 for name, obs in observers.items():
                     pkg = machine.packages.get(name)

@@ -313,3 +313,12 @@ def test_preflight_outcome_halted_and_unknown():
                                      {"a": "node1", "b": "node1"})
     assert both["result"] == "recovered_elsewhere"
     assert [p["result"] for p in both["packages"]] == ["recovered_elsewhere", "refused"]
+
+
+def test_poll_pause_follows_the_cost_of_a_look():
+    from ansible_collections.failover.cluster.plugins.module_utils._switch import poll_pause
+
+    assert poll_pause(0.25, 0.05, 15) == 0.25  # a quick look: poll_interval
+    assert poll_pause(0.25, 0.4, 15) == pytest.approx(0.8)  # a slow look: twice its time
+    assert poll_pause(0.25, 3.0, 15) == pytest.approx(3.75)  # never beyond a quarter of the lease
+    assert poll_pause(2.0, 3.0, 4) == 2.0  # poll_interval still wins
