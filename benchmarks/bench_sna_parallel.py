@@ -73,6 +73,52 @@ CLUSTER_PROPERTIES = {"node-action-limit": 16, "load-threshold": "400%"}
 NODE_START = re.compile(r"SNA node started in ([0-9.]+) s \((.*)\)")  # ocf:failover:sna_node's line
 NODE_PART = re.compile(r"([A-Za-z_ ]+?) ([0-9.]+) s")
 VARS_DIR = ROOT / ".cache" / "bench" / "sna-parallel"
+QUIET_LOAD = 2.0  # the crash runs wait (at most QUIET_WAIT s) for the 1-min load to fall below this
+QUIET_WAIT = 180
+
+
+def cgroup2_root():
+    """Where the machine mounts cgroup2 (the lab's hosts are cgroups under failover-lab/<prefix>)."""
+    with open("/proc/self/mounts", encoding="utf-8") as mounts:
+        for line in mounts:
+            words = line.split()
+            if len(words) > 2 and words[2] == "cgroup2":
+                return Path(words[1])
+    return None
+
+
+def cpu_usage(prefix, hosts):
+    """{label: CPU seconds so far} of each lab host: the Pacemaker unit (the daemons and every agent
+    and product command they run), Corosync, the user sessions (the runbook's modules and probes,
+    labctl exec) and the rest; {} when the cgroups cannot be read."""
+    root = cgroup2_root()
+    if root is None:
+        return {}
+
+    def usage(*parts):
+        try:
+            with open(root.joinpath("failover-lab", prefix, *parts, "cpu.stat"), encoding="utf-8") as stat:
+                return int(stat.readline().split()[1]) / 1e6
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+    out = {}
+    for host in hosts:
+        total = usage(host)
+        parts = {"pacemaker": usage(host, "system.slice", "pacemaker.service"),
+                 "corosync": usage(host, "system.slice", "corosync.service"),
+                 "sessions": usage(host, "user.slice")}
+        parts["other"] = max(0.0, total - sum(parts.values()))
+        out.update({f"{host} {k}": v for k, v in parts.items()})
+    return out
+
+
+def cores_used(before, after, seconds):
+    """{label: cores} between two cpu_usage() readings ``seconds`` apart (labels under 0.02 left out)."""
+    if not before or not after or seconds <= 0:
+        return {}
+    cores = {k: round((after[k] - before.get(k, 0.0)) / seconds, 2) for k in after}
+    return {k: v for k, v in cores.items() if v >= 0.02}
 
 
 def link_stations(count):
@@ -215,6 +261,8 @@ class ScaleBench(bf.Bench):
             self.settle(new)
             time.sleep(1.0)
             extra = {}
+            hosts = (*bf.NODES, "qs", "mainframe")
+            cpu0 = cpu_usage(self.args.prefix, hosts)
             rt0, t0 = time.time(), time.monotonic()
             try:
                 extra["playbook_s"], extra["changed"] = self.playbook("playbooks/planned_failover.yml",
@@ -228,6 +276,7 @@ class ScaleBench(bf.Bench):
                 except bf.BenchError as exc:
                     extra["verify"] = str(exc)
             time.sleep(1.0)
+            extra["cpu_cores"] = cores_used(cpu0, cpu_usage(self.args.prefix, hosts), time.monotonic() - t0)
             moved = "verify" not in extra and self.verify_moved("sna", new, extra)
             extra["ops"] = self.journal_ops([old, new], rt0, "sna")
             res = self.record("planned", f"{len(self.pus)}LS/{self.config['mode']}", "sna", t0, old, new,
@@ -264,9 +313,18 @@ class ScaleBench(bf.Bench):
                 self.planned_runs(a.runs)
         for count in [int(c) for c in a.crash_counts.split(",") if c]:
             self.configure(count, "parallel", CRASH_WINDOW)
+            self.wait_quiet()
             self.crash("low_latency", "sna", a.runs)
         if a.crash_counts:
+            self.wait_quiet()
             self.crash("low_latency", "bare", a.runs)
+
+    def wait_quiet(self):
+        """Let the load of the runs before settle (the machine-wide 1-min average, which the crash
+        runs read as their load): the crash figures are compared with each other and the bare group."""
+        deadline = time.monotonic() + QUIET_WAIT
+        while os.getloadavg()[0] >= QUIET_LOAD and time.monotonic() < deadline:
+            time.sleep(5)
 
     def crash(self, profile, kind, runs):
         super().crash(profile, kind, runs)
@@ -316,7 +374,7 @@ def summarize(runs):
             row.update(median_s=round(statistics.median(g["ok"]), 3), min_s=min(g["ok"]), max_s=max(g["ok"]))
         if g["last_pu"]:
             row["staircase_median_s"] = round(statistics.median(g["last_pu"]), 3)
-        for key in ("steps", "node_start"):
+        for key in ("steps", "node_start", "cpu_cores"):
             parts = {}
             for r in runs:
                 if r["scenario"] == scenario and r["method"] == method and r.get("ok"):
@@ -376,6 +434,21 @@ def print_table(summary, goal):
             ns = r["node_start_median_s"]
             print(f"{r['scenario']:<19}{r['method']:<16}" + "".join(
                 f"{ns[k]:>14.2f}s" if k in ns else f"{'-':>15}" for k in keys))
+    used = [r for r in summary if "cpu_cores_median_s" in r]
+    if used:
+        print("\nwhere the lab's cores went during each planned failover, the whole runbook run (median cores =\n"
+              "CPU seconds / wall seconds, from each lab host's cgroup: pacemaker = the daemons and every agent and\n"
+              "product command they run; sessions = the runbook's modules and probes; the machine has 2)")
+        top = {}
+        for r in used:
+            for k, v in r["cpu_cores_median_s"].items():
+                top[k] = max(top.get(k, 0.0), v)
+        keys = sorted(top, key=lambda k: -top[k])[:8]
+        print(f"{'scenario':<19}{'package':<16}" + "".join(f"{k:>20}" for k in keys))
+        for r in used:
+            cc = r["cpu_cores_median_s"]
+            print(f"{r['scenario']:<19}{r['method']:<16}" + "".join(
+                f"{cc[k]:>20.2f}" if k in cc else f"{'-':>20}" for k in keys))
     for name, t in goal.items():
         print(f"target {name}: {t['value']} (target {t['target']}) -> {'met' if t['met'] else 'MISSED'}")
 
