@@ -305,9 +305,9 @@ def test_the_guard_never_releases_while_the_node_is_quorate():
 
 def test_poll_pauses_back_off_to_a_ceiling():
     pauses = ocf.poll_pauses(first=0.1, growth=2, longest=0.5)
-    assert [next(pauses) for _ in range(5)] == [0.1, 0.2, 0.4, 0.5, 0.5]
+    assert [next(pauses) for _step in range(5)] == [0.1, 0.2, 0.4, 0.5, 0.5]
     default = ocf.poll_pauses()
-    first = [next(default) for _ in range(40)]
+    first = [next(default) for _step in range(40)]
     assert first[0] == 0.1 and max(first) == 0.5 and first == sorted(first)
 
 
