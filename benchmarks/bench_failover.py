@@ -236,6 +236,15 @@ class Bench:
         out = self.lab.exec(host, "crm_mon", "--one-shot", "--output-as=xml", "--inactive").stdout
         return ET.fromstring(out)
 
+    def dc(self, host):
+        """The cluster's DC as ``host`` sees it (crm_mon's current_dc), or None."""
+        found = self.crm_mon(host).find("./summary/current_dc")
+        return found.get("name") if found is not None and found.get("present") == "true" else None
+
+    def crash_victim(self, kind):
+        """The node a crash run crashes: the service's holder."""
+        return self.current_holder(kind)
+
     def placement(self, host, rsc):
         """{member id: [nodes where Started]} for a group, from host's crm_mon."""
         root = self.crm_mon(host)
@@ -412,7 +421,8 @@ class Bench:
         res["timeline"] = self.timeline(kind, t0, t_end)
         self.runs.append(res)
         shown = f"{res['downtime_s']:.3f} s" if res.get("ok") else f"FAILED ({res.get('reason')})"
-        print(f"  {scenario:<24} {method:<11} {old}->{new}  downtime {shown}  load {res['loadavg_1m']}", flush=True)
+        dc = " (the DC crashed)" if res.get("crashed_dc") else ""
+        print(f"  {scenario:<24} {method:<11} {old}->{new}  downtime {shown}  load {res['loadavg_1m']}{dc}", flush=True)
         return res
 
     def verify_moved(self, kind, new, extra):
@@ -518,12 +528,13 @@ class Bench:
         self.set_role(rsc, "Started")
         self.settle("node1")
         for _ in range(runs):
-            old = self.current_holder(kind)
+            old = self.crash_victim(kind)
             new = next(n for n in NODES if n != old)
             self.wait_online(new, NODES)
             self.settle(new)
             time.sleep(1.5)
-            extra = {"profile": profile}
+            # losing the DC adds an election and a join before the survivor schedules anything
+            extra = {"profile": profile, "crashed_dc": self.dc(new) == old}
             rt0, t0 = time.time(), time.monotonic()
             self.lab.run("crash", old)
             try:

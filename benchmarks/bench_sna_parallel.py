@@ -326,6 +326,24 @@ class ScaleBench(bf.Bench):
         while os.getloadavg()[0] >= QUIET_LOAD and time.monotonic() < deadline:
             time.sleep(5)
 
+    def crash_victim(self, kind):
+        """The holder, after moving the service off the DC if it ran there. Losing the DC adds an
+        election and a join before the survivor schedules anything, and which node is the DC
+        depends on the runs before (the first crash's survivor stays DC): the package and the bare
+        group are compared with the same kind of node crashed, one that is not the DC."""
+        holder = self.current_holder(kind)
+        if self.dc(holder) != holder:
+            return holder
+        other = next(n for n in bf.NODES if n != holder)
+        rsc = bf.SNA_RSC if kind == "sna" else bf.BARE_RSC
+        self.lab.exec(other, "crm_resource", "--resource", rsc, "--move", "--node", other)
+        self.settle(other, timeout=600)
+        self.lab.exec(other, "crm_resource", "--resource", rsc, "--clear")
+        self.settle(other, timeout=600)
+        self.probe.wait(lambda s: self.owner(kind, s) == other, time.monotonic() - 0.2, 300,
+                        f"the {kind} service up on {other} before the crash")
+        return other
+
     def crash(self, profile, kind, runs):
         super().crash(profile, kind, runs)
         for r in self.runs[-runs:]:
