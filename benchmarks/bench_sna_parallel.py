@@ -34,7 +34,7 @@ when a node leaves unexpectedly); the crash runs keep the default of 3 s.
 
 Run as root from the checkout (after scripts/setup), under the lab lock on a shared machine:
   flock /tmp/fc-lab.lock .venv/bin/python benchmarks/bench_sna_parallel.py [--counts 4,16,64]
-      [--runs 3] [--crash-counts 4,64] [--json out.json] [--plots docs/img]
+      [--runs 3] [--crash-counts 4,64] [--json out.json] [--plots docs/img] [--process-account]
   .venv/bin/python benchmarks/bench_sna_parallel.py --from-json out.json [--plots DIR]   # no lab
 Figures only: nothing is asserted about timing. The lab is torn down at the end, whatever happens.
 """
@@ -42,6 +42,7 @@ Figures only: nothing is asserted about timing. The lab is torn down at the end,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -54,6 +55,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_failover as bf  # noqa: E402 - the lab, the probe and the verdicts are that benchmark's
+import process_account as pacct  # noqa: E402
 
 ROOT = bf.ROOT
 MAX_PUS = 64
@@ -264,19 +266,26 @@ class ScaleBench(bf.Bench):
             hosts = (*bf.NODES, "qs", "mainframe")
             cpu0 = cpu_usage(self.args.prefix, hosts)
             rt0, t0 = time.time(), time.monotonic()
-            try:
-                extra["playbook_s"], extra["changed"] = self.playbook("playbooks/planned_failover.yml",
-                                                                      *self.runbook_vars(new))
-                extra["runbook_phases"] = self.runbook_phases()
-            except bf.BenchError as exc:
-                extra["verify"] = f"the runbook failed: {str(exc)[-600:]}"
-            if "verify" not in extra:
+            account = pacct.ProcessAccount() if self.args.process_account else contextlib.nullcontext()
+            with account:
                 try:
-                    self.probe.wait(lambda s, n=new: self.owner("sna", s) == n, t0, 120, f"SNA up on {new}")
+                    extra["playbook_s"], extra["changed"] = self.playbook("playbooks/planned_failover.yml",
+                                                                          *self.runbook_vars(new))
+                    extra["runbook_phases"] = self.runbook_phases()
                 except bf.BenchError as exc:
-                    extra["verify"] = str(exc)
-            time.sleep(1.0)
+                    extra["verify"] = f"the runbook failed: {str(exc)[-600:]}"
+                if "verify" not in extra:
+                    try:
+                        self.probe.wait(lambda s, n=new: self.owner("sna", s) == n, t0, 120, f"SNA up on {new}")
+                    except bf.BenchError as exc:
+                        extra["verify"] = str(exc)
+                time.sleep(1.0)
             extra["cpu_cores"] = cores_used(cpu0, cpu_usage(self.args.prefix, hosts), time.monotonic() - t0)
+            if getattr(account, "result", None):
+                extra["cpu_by_command"] = {k: v[0] for k, v in account.result.items() if v[0] >= 0.05}
+                extra["processes_by_command"] = {k: v[1] for k, v in account.result.items() if v[0] >= 0.05}
+                print(f"  CPU by command, {len(self.pus)} LS {self.config['mode']}, {time.monotonic() - t0:.1f} s: "
+                      + ", ".join(f"{c} {sec:.1f} s/{n}" for c, sec, n in pacct.top(account.result)), flush=True)
             moved = "verify" not in extra and self.verify_moved("sna", new, extra)
             extra["ops"] = self.journal_ops([old, new], rt0, "sna")
             res = self.record("planned", f"{len(self.pus)}LS/{self.config['mode']}", "sna", t0, old, new,
@@ -392,7 +401,7 @@ def summarize(runs):
             row.update(median_s=round(statistics.median(g["ok"]), 3), min_s=min(g["ok"]), max_s=max(g["ok"]))
         if g["last_pu"]:
             row["staircase_median_s"] = round(statistics.median(g["last_pu"]), 3)
-        for key in ("steps", "node_start", "cpu_cores"):
+        for key in ("steps", "node_start", "cpu_cores", "cpu_by_command", "processes_by_command"):
             parts = {}
             for r in runs:
                 if r["scenario"] == scenario and r["method"] == method and r.get("ok"):
@@ -467,6 +476,15 @@ def print_table(summary, goal):
             cc = r["cpu_cores_median_s"]
             print(f"{r['scenario']:<19}{r['method']:<16}" + "".join(
                 f"{cc[k]:>20.2f}" if k in cc else f"{'-':>20}" for k in keys))
+    by_command = [r for r in summary if "cpu_by_command_median_s" in r]
+    if by_command:
+        print("\nCPU seconds by program during each planned failover (median; --process-account: acct(2) for the\n"
+              "processes that ended, /proc for the daemons; every lab host and the controller together)")
+        for r in by_command:
+            cpu, count = r["cpu_by_command_median_s"], r.get("processes_by_command_median_s", {})
+            ranked = sorted(cpu, key=lambda k: -cpu[k])[:12]
+            print(f"{r['scenario']:<19}{r['method']:<16}" + ", ".join(
+                f"{k} {cpu[k]:.1f} s" + (f" ({count[k]:.0f})" if k in count else "") for k in ranked))
     for name, t in goal.items():
         print(f"target {name}: {t['value']} (target {t['target']}) -> {'met' if t['met'] else 'MISSED'}")
 
@@ -536,12 +554,17 @@ def main():
     parser.add_argument("--plots", help="write the staircase plot into this directory")
     parser.add_argument("--prefix", default="bnpar", help="lab prefix (default bnpar)")
     parser.add_argument("--keep-lab", action="store_true", help="leave the lab up at the end")
+    parser.add_argument("--process-account", action="store_true",
+                        help="also account CPU by program during each planned failover (acct(2): needs accton, "
+                             "Debian's acct package)")
     parser.add_argument("--from-json", metavar="FILE", help="no lab: reprint (and --plots) an earlier run")
     args = parser.parse_args()
     args.reuse_lab = False
     if args.from_json:
         results = json.loads(Path(args.from_json).read_text())
     else:
+        if args.process_account and not pacct.ProcessAccount.available():
+            parser.error("--process-account: needs root and accton (apt-get install acct)")
         if any(int(c) > MAX_PUS for c in args.counts.split(",") + args.crash_counts.split(",") if c):
             parser.error(f"--counts, --crash-counts: at most {MAX_PUS} link stations (the mainframe's PUs)")
         bench = ScaleBench(args)
