@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_STATE_DIR = "/var/lib/snaemu"
@@ -15,15 +14,34 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
-@dataclass
 class Settings:
-    """Where the gateway side keeps its files, and its timers (seconds)."""
+    """Where the gateway side keeps its files, and its timers (seconds). A plain class, not a
+    dataclass: every admin command builds one, and dataclasses (with inspect) cost each of them
+    some milliseconds of a node's CPU."""
 
-    state_dir: Path
-    ka_interval: float = 5.0  # keepalive period of an ACTIVE link station
-    ka_misses: int = 3  # intervals without a word from the peer before the LS leaves ACTIVE
-    act_timeout: float = 10.0  # how long start_ls waits for the remote's answer
-    stop_timeout: float = 3.0  # how long an orderly stop waits for the remote's answer
+    __slots__ = ("state_dir", "ka_interval", "ka_misses", "act_timeout", "stop_timeout")
+
+    def __init__(
+        self,
+        state_dir: Path,
+        ka_interval: float = 5.0,  # keepalive period of an ACTIVE link station
+        ka_misses: int = 3,  # intervals without a word from the peer before the LS leaves ACTIVE
+        act_timeout: float = 10.0,  # how long start_ls waits for the remote's answer
+        stop_timeout: float = 3.0,  # how long an orderly stop waits for the remote's answer
+    ):
+        self.state_dir = state_dir
+        self.ka_interval = ka_interval
+        self.ka_misses = ka_misses
+        self.act_timeout = act_timeout
+        self.stop_timeout = stop_timeout
+
+    def __repr__(self) -> str:
+        return "Settings(%s)" % ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    __hash__ = None  # mutable, as the dataclass was
 
     @classmethod
     def from_env(cls, state_dir: str | None = None) -> Settings:

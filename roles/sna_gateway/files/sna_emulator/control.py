@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import socketserver
-import threading
 import time
 from pathlib import Path
+
+TYPE_CHECKING = False  # typing itself costs an admin command 2 ms
+if TYPE_CHECKING:  # the server side's modules are imported by serve(): every admin command is a client
+    import socketserver
 
 
 class NotRunning(Exception):
@@ -62,6 +64,8 @@ def serve(path: Path, handler) -> socketserver.UnixStreamServer:
 
     An answer may carry ``"_after"``: a callable run once the answer is written.
     """
+    import socketserver  # pylint: disable=import-outside-toplevel,redefined-outer-name
+    import threading  # pylint: disable=import-outside-toplevel
 
     class Handler(socketserver.StreamRequestHandler):
         def handle(self):

@@ -75,13 +75,22 @@ description = PU of the HA gateway
 """
 
 SCRIPT = """\
-#!{python}
+#!{python}{flags}
 # {tool}: SNA stack emulator command (installed by python3 -m sna_emulator install)
 import sys
 sys.path.insert(0, {libdir!r})
 from sna_emulator.__main__ import main
 sys.exit(main())
 """
+
+
+def _flags(python: str) -> str:
+    """``-S`` (no site module) after a plain interpreter path: the emulator is stdlib only and finds
+    itself through sys.path, and every admin command is a process of its own, so the site
+    module's work (some 10 ms of CPU on Debian's python3, more with .pth hooks) is paid hundreds
+    of times per failover at 64 link stations. Nothing after ``/usr/bin/env python3``: a shebang
+    carries one argument."""
+    return "" if " " in python else " -S"
 
 
 def _paths(root: Path, prefix: str, systemd_dir: str | None) -> dict[str, Path]:
@@ -110,7 +119,7 @@ def install(root: Path, prefix: str, python: str, systemd_dir: str | None) -> li
     libdir = "/" + str(Path(prefix.lstrip("/")) / "lib" / "snaemu")
     for tool in TOOLS:
         script = paths["bin"] / tool
-        script.write_text(SCRIPT.format(python=python, tool=tool, libdir=libdir))
+        script.write_text(SCRIPT.format(python=python, flags=_flags(python), tool=tool, libdir=libdir))
         script.chmod(0o755)
         written.append(script)
     paths["share"].mkdir(parents=True, exist_ok=True)
